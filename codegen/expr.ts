@@ -1,0 +1,145 @@
+/**
+ * Lowers a fused expression (a DAG of elementwise ops and views over loads) to WGSL statements.
+ * Each kernel template asks for the value of a node at an index inside one WGSL function; the
+ * emitter writes `let` bindings (one per node and index, so shared subexpressions are computed
+ * once) named after the op that made them, and returns the name holding the value.
+ */
+import { wgslType, type DType } from '../ir/dtype.ts';
+import { Ix, iadd, viewIx, type Scope } from '../ir/indexing.ts';
+import { isView, type BinaryOp, type Node } from '../ir/node.ts';
+
+/** Statements of one WGSL function body, with memoized lets. */
+export class FnBuilder implements Scope {
+  readonly lines: string[] = [];
+  private lets = new Map<string, string>();
+  private vals = new Map<string, string>();
+  private n = 0;
+  let(expr: string, hint = 'x'): string {
+    if (/^-?[\w.]+$/.test(expr)) return expr;
+    const hit = this.lets.get(expr);
+    if (hit) return hit;
+    const name = `${hint}${this.n++}`;
+    this.lines.push(`let ${name} = ${expr};`);
+    this.lets.set(expr, name);
+    return name;
+  }
+  value(key: string): string | undefined { return this.vals.get(key); }
+  setValue(key: string, name: string): void { this.vals.set(key, name); }
+  body(indent = '  '): string { return this.lines.map((l) => indent + l).join('\n'); }
+}
+
+/** Provides the value of a node the expression does not compute itself (a buffer, an accumulator). */
+export type Leaf = (n: Node, ix: Ix, fb: FnBuilder) => string | undefined;
+
+export function literal(v: number, d: DType): string {
+  switch (d) {
+    case 'bool': return v ? 'true' : 'false';
+    case 'int32': return `i32(${Math.trunc(v) | 0})`;
+    case 'uint32': return `${Math.trunc(v) >>> 0}u`;
+    case 'float32': case 'float16': {
+      const t = wgslType(d);
+      if (Number.isNaN(v)) return d === 'float32' ? 'bitcast<f32>(0x7fc00000u)' : 'f16(bitcast<f32>(0x7fc00000u))';
+      if (!Number.isFinite(v)) {
+        const inf = v > 0 ? 'bitcast<f32>(0x7f800000u)' : 'bitcast<f32>(0xff800000u)';
+        return d === 'float32' ? inf : `f16(${inf})`;
+      }
+      const s = String(Math.fround(v));
+      return `${t}(${s.includes('e') || s.includes('.') ? s : s + '.0'})`;
+    }
+    default: return d satisfies never;
+  }
+}
+
+/** Index into a buffer at `ix`, clamped to 0 when the index lies in a pad. */
+export function flatIndex(ix: Ix, fb: FnBuilder): string {
+  const lin = ix.lin(fb);
+  return ix.guard ? fb.let(`select(0, ${lin}, ${ix.guard})`) : lin;
+}
+
+/** A load of buffer variable `name` holding dtype `d` at `ix`. */
+export function load(name: string, d: DType, ix: Ix, fb: FnBuilder): string {
+  const e = `${name}[${flatIndex(ix, fb)}]`;
+  return d === 'bool' ? `(${e} != 0u)` : e;
+}
+
+/** Converts a value of dtype d to what a storage buffer of that dtype holds. */
+export const toStorage = (v: string, d: DType) => (d === 'bool' ? `select(0u, 1u, ${v})` : v);
+
+const BIN: Partial<Record<BinaryOp, string>> = { add: '+', sub: '-', mul: '*', div: '/', lt: '<', le: '<=', eq: '==', ne: '!=', and: '&&', or: '||' };
+
+export function emit(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
+  const key = `${n.id}@${ix.key()}`;
+  const hit = fb.value(key);
+  if (hit) return hit;
+  const fromLeaf = leaf(n, ix, fb);
+  const v = fromLeaf ?? emitOp(n, ix, fb, leaf);
+  const name = fromLeaf !== undefined && /^[\w]+$/.test(fromLeaf) ? fromLeaf : fb.let(v, `${n.op}_`);
+  fb.setValue(key, name);
+  return name;
+}
+
+function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
+  const t = wgslType(n.dtype);
+  const a = () => emit(n.src[0]!, ix, fb, leaf);
+  const b = () => emit(n.src[1]!, ix, fb, leaf);
+  const isF = n.dtype === 'float32' || n.dtype === 'float16';
+  if (isView(n.op)) {
+    const { ix: sub, valid } = viewIx(n, ix, fb);
+    const v = emit(n.src[0]!, sub, fb, leaf);
+    return valid ? `select(${literal(0, n.dtype)}, ${v}, ${valid})` : v;
+  }
+  switch (n.op) {
+    case 'const': return literal(n.arg as number, n.dtype);
+    case 'iota': return `${t}(${ix.idx(fb)[n.arg as number]})`;
+    case 'input': case 'reduce': case 'matmul':
+      throw new Error(`codegen: ${n} must be provided by the kernel template`);
+    case 'neg': return `(-${a()})`;
+    case 'recip': return `(${literal(1, n.dtype)} / ${a()})`;
+    case 'sqrt': case 'exp': case 'log': case 'sin': case 'cos': case 'abs': case 'floor': case 'sign':
+      return `${n.op}(${a()})`;
+    case 'tanh': return `t_tanh_${t}(${a()})`;
+    case 'not': return `(!${a()})`;
+    case 'cast': {
+      const s = n.src[0]!.dtype;
+      if (n.dtype === 'bool') return `(${a()} != ${literal(0, s)})`;
+      if (s === 'bool') return `select(${literal(0, n.dtype)}, ${literal(1, n.dtype)}, ${a()})`;
+      if (isF || s === n.dtype) return `${t}(${a()})`;
+      return `${t}(${a()})`;
+    }
+    case 'max': case 'min':
+      return isF ? `t_${n.op}_${t}(${a()}, ${b()})` : `${n.op}(${a()}, ${b()})`;
+    case 'pow': return `t_pow_${t}(${a()}, ${b()})`;
+    case 'mod': return isF ? `t_fmod_${t}(${a()}, ${b()})` : `t_imod_${t}(${a()}, ${b()})`;
+    case 'where': return `select(${emit(n.src[2]!, ix, fb, leaf)}, ${emit(n.src[1]!, ix, fb, leaf)}, ${emit(n.src[0]!, ix, fb, leaf)})`;
+    default: {
+      const op = BIN[n.op as BinaryOp];
+      if (!op) throw new Error(`codegen: no rule for ${n.op}`);
+      return `(${a()} ${op} ${b()})`;
+    }
+  }
+}
+
+/** Helper functions kernels may call, emitted only when used. Named per type: WGSL has no overloading. */
+export function helpers(body: string): string {
+  const out: string[] = [];
+  for (const t of ['f32', 'f16']) {
+    const z = `${t}(0.0)`, one = `${t}(1.0)`;
+    const uses = (f: string) => body.includes(`${f}_${t}(`);
+    if (uses('t_tanh')) out.push(`fn t_tanh_${t}(x: ${t}) -> ${t} { let e = exp(${t}(-2.0) * abs(x)); return sign(x) * (${one} - e) / (${one} + e); }`);
+    if (uses('t_max')) out.push(`fn t_max_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a > b || a != a); }`);
+    if (uses('t_min')) out.push(`fn t_min_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a < b || a != a); }`);
+    if (uses('t_fmod') || uses('t_pow')) out.push(`fn t_fmod_${t}(a: ${t}, b: ${t}) -> ${t} { return a - b * floor(a / b); }`);
+    if (uses('t_pow')) out.push(
+      `fn t_pow_${t}(x: ${t}, y: ${t}) -> ${t} {\n` +
+      `  if (y == ${z}) { return ${one}; }\n` +
+      `  if (x == ${z}) { return select(${z}, ${one} / x, y < ${z}); }\n` +
+      `  let m = exp2(y * log2(abs(x)));\n` +
+      `  if (x > ${z}) { return m; }\n` +
+      `  if (floor(y) != y) { return (x - x) / (x - x); }\n` +
+      `  return select(m, -m, t_fmod_${t}(y, ${t}(2.0)) == ${one});\n}`);
+  }
+  for (const t of ['i32', 'u32'])
+    if (body.includes(`t_imod_${t}(`))
+      out.push(`fn t_imod_${t}(a: ${t}, b: ${t}) -> ${t} { if (b == ${t}(0)) { return ${t}(0); } let r = a % b; return select(r, r + b, r != ${t}(0) && ((r < ${t}(0)) != (b < ${t}(0)))); }`);
+  return out.join('\n');
+}

@@ -1,0 +1,236 @@
+/**
+ * Kernel templates: a scheduled Kernel (ir/schedule.ts) becomes one WGSL compute shader.
+ * Every template has the same shape: bind the buffers, emit WGSL functions that compute the fused
+ * expressions at an index (codegen/expr.ts), and a `main` that walks the iteration space.
+ *  - elementwise: one invocation per output element, several outputs per kernel.
+ *  - row: reductions over a set of axes plus their fused consumers, one workgroup per row with a
+ *    workgroup-shared tree reduction, or one invocation per row when rows are many and short.
+ *  - matmul: see codegen/matmul.ts (tiled, schedule-parameterized).
+ * Grids larger than maxComputeWorkgroupsPerDimension fold into 2-D.
+ */
+import { wgslType, storageType, type DType } from '../ir/dtype.ts';
+import { Ix } from '../ir/indexing.ts';
+import { toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
+import { fullIx, kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
+import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
+import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
+import { matmulKernel, type MatmulSchedule } from './matmul.ts';
+
+export interface DeviceCaps { maxWorkgroupsPerDim: number; maxWorkgroupSize: number; f16: boolean }
+
+export interface KernelCode {
+  name: string;
+  wgsl: string;
+  /** Nodes bound at @binding(i), reads first, then outputs. */
+  bindings: Node[];
+  outputs: Node[];
+  grid: [number, number, number];
+  /** Work items, for stats and cost estimates. */
+  threads: number;
+}
+
+export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: Node[] }
+
+export function bindBuffers(reads: readonly Node[], outputs: readonly Node[]): Bindings {
+  const decls: string[] = [], nameOf = new Map<Node, string>(), nodes: Node[] = [];
+  const label = (n: Node) => (n.op === 'input' ? (n.arg as InputArg).name : n.op).replace(/[^A-Za-z0-9]/g, '');
+  reads.forEach((n, i) => {
+    const name = `in${i}_${label(n)}`;
+    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read> ${name}: array<${storageType(n.dtype)}>;`);
+    nameOf.set(n, name); nodes.push(n);
+  });
+  outputs.forEach((n, i) => {
+    const name = `out${i}_${label(n)}`;
+    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read_write> ${name}: array<${storageType(n.dtype)}>;`);
+    nameOf.set(n, name); nodes.push(n);
+  });
+  return { decls, nameOf, nodes };
+}
+
+/** A leaf provider that loads buffers bound in `b`. */
+export const bufferLeaf = (b: Bindings, extra?: Leaf): Leaf => (n, ix, fb) => {
+  const e = extra?.(n, ix, fb);
+  if (e !== undefined) return e;
+  const name = b.nameOf.get(n);
+  return name && b.nodes.indexOf(n) < b.nodes.length ? load(name, n.dtype, ix, fb) : undefined;
+};
+
+/** Kernel name: which ops it fuses, in order ("fused_mul_add_max_exp"). */
+export function kernelName(k: Kernel, roots: readonly Node[], reads: readonly Node[]): string {
+  const stop = new Set(reads);
+  const ops: string[] = [];
+  const walk = toposort(roots.flatMap((r) => (stop.has(r) ? [] : [r])));
+  for (const n of walk) {
+    if (stop.has(n) || n.op === 'input' || n.op === 'const') continue;
+    const op = n.op === 'reduce' ? `${(n.arg as ReduceArg).op}` : n.op;
+    if (!['reshape', 'expand', 'permute', 'shrink', 'pad'].includes(op) && !ops.includes(op)) ops.push(op);
+  }
+  const prefix = k.kind === 'elementwise' ? 'ew' : k.kind;
+  const body = ops.slice(0, 6).join('_') + (ops.length > 6 ? `_and${ops.length - 6}more` : '');
+  return `${prefix}_${body || 'copy'}`;
+}
+
+/** Workgroup grid for `groups` workgroups, folded into 2-D when over the per-dimension limit. */
+export function grid(groups: number, maxPerDim: number): [number, number, number] {
+  if (groups <= maxPerDim) return [Math.max(groups, 1), 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+function header(wgsl: string, name: string, k: Kernel): string {
+  const enable = /\bf16\b/.test(wgsl) ? 'enable f16;\n' : '';
+  return `${enable}// kernel ${name} (${k.kind})\n${wgsl}`;
+}
+
+const WG_ID = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>`;
+
+export function generate(k: Kernel, caps: DeviceCaps, mm?: MatmulSchedule): KernelCode {
+  switch (k.kind) {
+    case 'elementwise': return elementwiseKernel(k, caps);
+    case 'row': return rowKernel(k, caps);
+    case 'matmul': return matmulKernel(k, caps, mm);
+  }
+}
+
+function elementwiseKernel(k: Kernel & { kind: 'elementwise' }, caps: DeviceCaps): KernelCode {
+  const b = bindBuffers(k.reads, k.outputs);
+  const n = numel(k.shape), WG = Math.min(256, caps.maxWorkgroupSize);
+  const fb = new FnBuilder();
+  const leaf = bufferLeaf(b);
+  const root = new Ix(k.shape, 'gid');
+  const stores = k.outputs.map((o) => {
+    const v = emit(o, root, fb, (m, ix, f) => (m === o ? undefined : leaf(m, ix, f)));
+    return `${b.nameOf.get(o)}[gid] = ${toStorage(v, o.dtype)};`;
+  });
+  const name = kernelName(k, k.outputs, k.reads);
+  const main = `@compute @workgroup_size(${WG})
+fn main(${WG_ID}) {
+  let gid = i32((wid.x + wid.y * nwg.x) * ${WG}u + lid);
+  if (gid >= ${n}) { return; }
+${fb.body()}
+  ${stores.join('\n  ')}
+}`;
+  const wgsl = header(`${b.decls.join('\n')}\n${helpers(fb.lines.join('\n'))}\n${main}\n`, name, k);
+  return { name, wgsl, bindings: b.nodes, outputs: k.outputs, grid: grid(Math.ceil(n / WG), caps.maxWorkgroupsPerDim), threads: n };
+}
+
+function identity(op: ReduceOp, d: DType): string {
+  if (op === 'sum') return literal(0, d);
+  const hi = op === 'min';
+  switch (d) {
+    case 'float32': case 'float16': return literal(hi ? Infinity : -Infinity, d);
+    case 'int32': return hi ? 'i32(2147483647)' : 'i32(-2147483648)';
+    case 'uint32': return hi ? '4294967295u' : '0u';
+    case 'bool': return hi ? 'true' : 'false';
+    default: return d satisfies never;
+  }
+}
+function combine(op: ReduceOp, d: DType, a: string, b: string): string {
+  if (op === 'sum') return `(${a} + ${b})`;
+  const t = wgslType(d);
+  return t === 'f32' || t === 'f16' ? `t_${op}_${t}(${a}, ${b})` : `${op}(${a}, ${b})`;
+}
+
+function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps): KernelCode {
+  const outs = kernelOutputs(k);
+  const b = bindBuffers(k.reads, outs);
+  const full = k.full, axes = k.axes;
+  const kept = full.map((_, d) => d).filter((d) => !axes.includes(d));
+  const rowShape = kept.map((d) => full[d]!), redShape = axes.map((d) => full[d]!);
+  const ROWS = numel(rowShape), RED = numel(redShape);
+  const trailing = axes.every((a, i) => a === full.length - axes.length + i);
+  const lastReduced = axes.includes(full.length - 1) || full.length === 0;
+  // One invocation per row when rows are many and short or strided; else a workgroup per row.
+  const serial = RED <= 16 || (!lastReduced && ROWS >= 256);
+  const WG = serial ? Math.min(64, caps.maxWorkgroupSize) : Math.min(caps.maxWorkgroupSize, 256, Math.max(32, 2 ** Math.ceil(Math.log2(RED))));
+  const pattern = rowPattern(full, axes);
+  const reduces = k.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
+  const stageVar = (n: Node) => `s${reduces.indexOf(n)}`;
+  const fns: string[] = [];
+  const bodyLines: string[] = [];
+  const prevParams = (i: number) => reduces.slice(0, i).map((r, j) => `, s${j}: ${wgslType(r.dtype)}`).join('');
+  const prevArgs = (i: number) => reduces.slice(0, i).map((_, j) => `, s${j}`).join('');
+  const fullFnStart = (fb: FnBuilder) => {
+    const rs = contiguousStrides(rowShape), js = contiguousStrides(redShape);
+    kept.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? `r / ${rs[i]}` : `(r / ${rs[i]}) % ${rowShape[i]}`};`));
+    axes.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? `j / ${js[i]}` : `(j / ${js[i]}) % ${redShape[i]}`};`));
+    return new Ix(full, trailing ? `(r * ${RED} + j)` : undefined, full.map((_, d) => `i${d}`));
+  };
+  const leafFor = (upto: number): Leaf => bufferLeaf(b, (n, ix, fb) => {
+    const i = reduces.indexOf(n);
+    if (i < 0) return undefined;
+    if (i >= upto) throw new Error(`codegen: stage reads a later reduction`);
+    if (ix.knownLin === ROW_LIN || ix.idx(fb).join(',') === pattern) return stageVar(n);
+    throw new Error(`codegen: reduction read at an index the scheduler did not allow`);
+  });
+  const hasF = new Set<string>();
+  let reduceCount = 0;
+  const sharedTypes = new Set<string>();
+  for (const s of k.stages) {
+    const fb = new FnBuilder();
+    const i = s.kind === 'reduce' ? reduces.indexOf(s.node) : reduces.length;
+    const upto = s.kind === 'reduce' ? i : reduces.length;
+    if (s.kind === 'reduce') {
+      const { op } = s.node.arg as ReduceArg;
+      const t = wgslType(s.node.dtype);
+      hasF.add(t);
+      const ix = fullIx(full);
+      const start = fullFnStart(fb);
+      const v = emit(s.node.src[0]!, start, fb, leafFor(upto));
+      void ix;
+      fns.push(`fn stage${i}(r: i32, j: i32${prevParams(i)}) -> ${t} {\n${fb.body()}\n  return ${v};\n}`);
+      const id = identity(op, s.node.dtype);
+      const comb = (a: string, c: string) => combine(op, s.node.dtype, a, c);
+      if (serial) {
+        bodyLines.push(`var acc${i} = ${id};`, `for (var j = 0; j < ${RED}; j++) { acc${i} = ${comb(`acc${i}`, `stage${i}(r, j${prevArgs(i)})`)}; }`, `let s${i} = acc${i};`);
+      } else {
+        sharedTypes.add(t);
+        const sh = `red_${t}`;
+        bodyLines.push(
+          `var acc${i} = ${id};`,
+          `for (var j = t; j < ${RED}; j += ${WG}) { acc${i} = ${comb(`acc${i}`, `stage${i}(r, j${prevArgs(i)})`)}; }`,
+          `${sh}[t] = acc${i};`,
+          `workgroupBarrier();`,
+          `for (var w = ${WG / 2}; w > 0; w >>= 1u) { if (t < i32(w)) { ${sh}[t] = ${comb(`${sh}[t]`, `${sh}[t + i32(w)]`)}; } workgroupBarrier(); }`,
+          `let s${i} = ${sh}[0];`,
+          `workgroupBarrier();`);
+      }
+      if (s.write) bodyLines.push(`${serial ? '' : 'if (t == 0) '}{ ${b.nameOf.get(s.node)}[r] = ${toStorage(`s${i}`, s.node.dtype)}; }`);
+      reduceCount++;
+    } else if (s.kind === 'full') {
+      const start = fullFnStart(fb);
+      const v = emit(s.node, start, fb, (n, ix, f) => (n === s.node ? undefined : leafFor(upto)(n, ix, f)));
+      const idx = start.lin(fb);
+      const fi = fns.length;
+      fns.push(`fn out_full${fi}(r: i32, j: i32${prevParams(upto)}) {\n${fb.body()}\n  ${b.nameOf.get(s.node)}[${idx}] = ${toStorage(v, s.node.dtype)};\n}`);
+      bodyLines.push(serial ? `for (var j = 0; j < ${RED}; j++) { out_full${fi}(r, j${prevArgs(upto)}); }`
+        : `for (var j = t; j < ${RED}; j += ${WG}) { out_full${fi}(r, j${prevArgs(upto)}); }`);
+    } else {
+      const v = emit(s.node, new Ix(s.node.shape, ROW_LIN), fb, (n, ix, f) => (n === s.node ? undefined : leafFor(upto)(n, ix, f)));
+      const fi = fns.length;
+      fns.push(`fn out_row${fi}(r: i32${prevParams(upto)}) {\n${fb.body()}\n  ${b.nameOf.get(s.node)}[r] = ${toStorage(v, s.node.dtype)};\n}`);
+      bodyLines.push(`${serial ? '' : 'if (t == 0) '}{ out_row${fi}(r${prevArgs(upto)}); }`);
+    }
+  }
+  void reduceCount; void hasF;
+  const name = kernelName(k, k.stages.map((s) => s.node), k.reads);
+  const shared = [...sharedTypes].map((t) => `var<workgroup> red_${t}: array<${t}, ${WG}>;`).join('\n');
+  const main = serial
+    ? `@compute @workgroup_size(${WG})
+fn main(${WG_ID}) {
+  let r = i32((wid.x + wid.y * nwg.x) * ${WG}u + lid);
+  if (r >= ${ROWS}) { return; }
+  ${bodyLines.join('\n  ')}
+}`
+    : `@compute @workgroup_size(${WG})
+fn main(${WG_ID}) {
+  let r = i32(wid.x + wid.y * nwg.x);
+  if (r >= ${ROWS}) { return; }
+  let t = i32(lid);
+  ${bodyLines.join('\n  ')}
+}`;
+  const text = fns.join('\n') + '\n' + main;
+  const wgsl = header(`${b.decls.join('\n')}\n${shared}\n${helpers(text)}\n${text}\n`, name, k);
+  const groups = serial ? Math.ceil(ROWS / WG) : ROWS;
+  return { name, wgsl, bindings: b.nodes, outputs: outs, grid: grid(groups, caps.maxWorkgroupsPerDim), threads: ROWS * RED };
+}

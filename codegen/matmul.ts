@@ -1,0 +1,117 @@
+/**
+ * The matmul template, parameterized by a schedule (not one hand-written kernel per size):
+ *   wgM x wgN invocations per workgroup, each computing a tm x tn register block of C, walking K
+ *   one step at a time (direct loads) or in bk-deep slices staged through workgroup memory.
+ * Operands are read through the fused prologue functions a_val/b_val (any elementwise expression
+ * or view of buffers: a transposed operand is just a different index), and each result passes
+ * through the fused epilogue (bias, activation, residual...) before it is stored. Any M, N, K:
+ * edge blocks clamp their loads and skip out-of-range stores.
+ */
+import { wgslType } from '../ir/dtype.ts';
+import { Ix } from '../ir/indexing.ts';
+import type { Kernel } from '../ir/schedule.ts';
+import { contiguousStrides, numel } from '../ir/shape.ts';
+import { emit, FnBuilder, helpers, toStorage } from './expr.ts';
+import { bindBuffers, bufferLeaf, grid, kernelName, type DeviceCaps, type KernelCode } from './kernels.ts';
+
+export interface MatmulSchedule {
+  wgM: number; wgN: number;   // invocations per workgroup along M and N
+  tm: number; tn: number;     // register block per invocation
+  bk: number;                 // K slice staged in workgroup memory (shared only)
+  shared: boolean;            // stage operand tiles in workgroup memory
+}
+
+export const DEFAULT_MATMUL: MatmulSchedule = { wgM: 8, wgN: 8, tm: 4, tn: 4, bk: 8, shared: false };
+
+export const scheduleKey = (s: MatmulSchedule) => `${s.wgM}x${s.wgN}/${s.tm}x${s.tn}${s.shared ? `/smem${s.bk}` : ''}`;
+
+/** Whether schedule s can run on the device (workgroup size and memory limits). */
+export function scheduleFits(s: MatmulSchedule, caps: DeviceCaps): boolean {
+  const threads = s.wgM * s.wgN;
+  if (threads > caps.maxWorkgroupSize) return false;
+  if (s.shared && ((s.wgM * s.tm + s.wgN * s.tn) * s.bk * 4 > 16384 || (s.wgM * s.tm * s.bk) % threads || (s.wgN * s.tn * s.bk) % threads)) return false;
+  return true;
+}
+
+export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, sched: MatmulSchedule = DEFAULT_MATMUL): KernelCode {
+  const mm = k.node, out = k.output;
+  const [A, B] = mm.src as [typeof mm, typeof mm];
+  const r = mm.shape.length;
+  const M = mm.shape[r - 2]!, N = mm.shape[r - 1]!, K = A.shape[r - 1]!;
+  const batchShape = mm.shape.slice(0, -2), BATCH = numel(batchShape);
+  const t = wgslType(mm.dtype), isF = t === 'f32' || t === 'f16';
+  const b = bindBuffers(k.reads, [out]);
+  const leaf = bufferLeaf(b);
+
+  const operandFn = (name: string, node: typeof mm, rowsName: string, colsName: string) => {
+    const fb = new FnBuilder();
+    const bst = contiguousStrides(batchShape);
+    const bidx = batchShape.map((s, i) => (s === 1 ? '0' : fb.let(i === 0 ? `(bt / ${bst[i]})` : `((bt / ${bst[i]}) % ${s})`)));
+    const ix = new Ix(node.shape, undefined, [...bidx, rowsName, colsName]);
+    const v = emit(node, ix, fb, leaf);
+    return `fn ${name}(bt: i32, ${rowsName}: i32, ${colsName}: i32) -> ${t} {\n${fb.body()}\n  return ${v};\n}`;
+  };
+  const fnA = operandFn('a_val', A, 'm', 'k');
+  const fnB = operandFn('b_val', B, 'k', 'n');
+  const efb = new FnBuilder();
+  const ev = out === mm ? 'acc' : emit(out, new Ix(out.shape, 'lin'), efb, (n, ix, fb) => (n === mm && ix.knownLin === 'lin' ? 'acc' : n === out ? undefined : leaf(n, ix, fb)));
+  const ot = wgslType(out.dtype);
+  const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;
+
+  const { wgM, wgN, tm, tn, bk, shared } = sched;
+  const BM = wgM * tm, BN = wgN * tn, threads = wgM * wgN;
+  const tilesM = Math.ceil(M / BM), tilesN = Math.ceil(N / BN);
+  const groups = tilesM * tilesN * BATCH;
+  const fma = (a: string, bb: string, c: string) => (isF ? `fma(${a}, ${bb}, ${c})` : `(${c} + ${a} * ${bb})`);
+  const zero = `${t}(0)`;
+  const L: string[] = [];
+  const accs: string[] = [];
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) { accs.push(`acc_${i}_${j}`); L.push(`var acc_${i}_${j} = ${zero};`); }
+  let shDecl = '';
+  if (!shared) {
+    for (let i = 0; i < tm; i++) L.push(`let mr${i} = min(m0 + ${i}, ${M - 1});`);
+    for (let j = 0; j < tn; j++) L.push(`let nc${j} = min(n0 + ${j}, ${N - 1});`);
+    L.push(`for (var k = 0; k < ${K}; k++) {`);
+    for (let i = 0; i < tm; i++) L.push(`  let a${i} = a_val(bt, mr${i}, k);`);
+    for (let j = 0; j < tn; j++) L.push(`  let b${j} = b_val(bt, k, nc${j});`);
+    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`  acc_${i}_${j} = ${fma(`a${i}`, `b${j}`, `acc_${i}_${j}`)};`);
+    L.push('}');
+  } else {
+    shDecl = `var<workgroup> sh_a: array<${t}, ${bk * BM}>;\nvar<workgroup> sh_b: array<${t}, ${bk * BN}>;`;
+    L.push(`for (var k0 = 0; k0 < ${K}; k0 += ${bk}) {`);
+    L.push(`  for (var e = tid; e < ${bk * BM}; e += ${threads}) { let kk = e / ${BM}; let mm = e % ${BM}; let gm = tm0 + mm; let gk = k0 + kk;`);
+    L.push(`    sh_a[e] = select(${zero}, a_val(bt, min(gm, ${M - 1}), min(gk, ${K - 1})), gm < ${M} && gk < ${K}); }`);
+    L.push(`  for (var e = tid; e < ${bk * BN}; e += ${threads}) { let kk = e / ${BN}; let nn = e % ${BN}; let gn = tn0 + nn; let gk = k0 + kk;`);
+    L.push(`    sh_b[e] = select(${zero}, b_val(bt, min(gk, ${K - 1}), min(gn, ${N - 1})), gn < ${N} && gk < ${K}); }`);
+    L.push('  workgroupBarrier();');
+    L.push(`  for (var kk = 0; kk < ${bk}; kk++) {`);
+    for (let i = 0; i < tm; i++) L.push(`    let a${i} = sh_a[kk * ${BM} + ly * ${tm} + ${i}];`);
+    for (let j = 0; j < tn; j++) L.push(`    let b${j} = sh_b[kk * ${BN} + lx * ${tn} + ${j}];`);
+    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`    acc_${i}_${j} = ${fma(`a${i}`, `b${j}`, `acc_${i}_${j}`)};`);
+    L.push('  }', '  workgroupBarrier();', '}');
+  }
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
+    L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, acc_${i}_${j}); }`);
+
+  const name = kernelName(k, out === mm ? [mm] : [out], k.reads).replace(/^matmul_/, 'matmul_');
+  const exit = `if (g >= ${groups}) { return; }`;
+  const main = `@compute @workgroup_size(${threads})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = i32(wid.x + wid.y * nwg.x);
+  ${exit}
+  let bt = g / ${tilesM * tilesN};
+  let tile = g % ${tilesM * tilesN};
+  let tm0 = (tile / ${tilesN}) * ${BM};
+  let tn0 = (tile % ${tilesN}) * ${BN};
+  let tid = i32(lid);
+  let ly = tid / ${wgN};
+  let lx = tid % ${wgN};
+  let m0 = tm0 + ly * ${tm};
+  let n0 = tn0 + lx * ${tn};
+  ${L.join('\n  ')}
+}`;
+  const text = `${fnA}\n${fnB}\n${fnE}\n${main}`;
+  void ot;
+  const wgsl = `${/\bf16\b/.test(text + b.decls.join('')) ? 'enable f16;\n' : ''}// kernel ${name} (matmul ${M}x${K}x${N}, batch ${BATCH}, schedule ${scheduleKey(sched)})\n${b.decls.join('\n')}\n${shDecl}\n${helpers(text)}\n${text}\n`;
+  return { name, wgsl, bindings: b.nodes, outputs: [out], grid: grid(groups, caps.maxWorkgroupsPerDim), threads: M * N * BATCH };
+}

@@ -1,0 +1,125 @@
+/**
+ * The graph IR: one hash-consed node type for every primitive.
+ *
+ * A Node is immutable: (op, dtype, shape, src, arg). Building a node whose fields equal an existing
+ * live node returns that node, so equal subgraphs are one object and common-subexpression
+ * elimination is free (idea from tinygrad's UOp). The table holds nodes weakly, so graphs nobody
+ * references are garbage collected.
+ *
+ * The primitive set is small on purpose. Everything else (softmax, layernorm, conv, losses, argmax)
+ * is composed from these in ops/, so fusion and autodiff see through it. Adding a primitive: add it
+ * to the Op union below, and the type checker lists every switch that must handle it (interpreter,
+ * codegen, autodiff rules, simplifier).
+ */
+import type { DType } from './dtype.ts';
+import type { Shape } from './shape.ts';
+
+export type UnaryOp = 'neg' | 'recip' | 'sqrt' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'abs' | 'floor' | 'sign' | 'not' | 'cast';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'mod' | 'lt' | 'le' | 'eq' | 'ne' | 'and' | 'or';
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ViewOp = 'reshape' | 'permute' | 'expand' | 'pad' | 'shrink';
+export type Op =
+  | 'input'   // a realized buffer or a jit/grad placeholder; arg: InputArg
+  | 'const'   // a scalar constant (shape []); arg: number
+  | 'iota'    // value = index along axis `arg` (1-D, shape [n])
+  | UnaryOp | BinaryOp
+  | 'where'   // where(cond, a, b)
+  | 'reduce'  // arg: ReduceArg; keeps reduced dims as size 1
+  | ViewOp    // index transforms, never copies: reshape, permute(arg perm), expand, pad(arg [lo,hi][]), shrink(arg ShrinkArg)
+  | 'matmul'; // [...batch, M, K] x [...batch, K, N] -> [...batch, M, N], batch dims equal
+
+export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'recip', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'abs', 'floor', 'sign', 'not', 'cast'];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'mod', 'lt', 'le', 'eq', 'ne', 'and', 'or'];
+export const VIEW_OPS: readonly ViewOp[] = ['reshape', 'permute', 'expand', 'pad', 'shrink'];
+export const COMPARE_OPS: readonly BinaryOp[] = ['lt', 'le', 'eq', 'ne'];
+
+export const isUnary = (op: Op): op is UnaryOp => (UNARY_OPS as readonly string[]).includes(op);
+export const isBinary = (op: Op): op is BinaryOp => (BINARY_OPS as readonly string[]).includes(op);
+export const isView = (op: Op): op is ViewOp => (VIEW_OPS as readonly string[]).includes(op);
+/** Elementwise: output[i] depends only on inputs at i (same shape). */
+export const isElementwise = (op: Op) => isUnary(op) || isBinary(op) || op === 'where';
+
+/** Where an input's data lives: a runtime buffer (opaque to the IR) or nothing yet (a placeholder). */
+export interface InputArg { readonly uid: number; readonly name: string }
+export interface ReduceArg { readonly op: ReduceOp; readonly axes: readonly number[] }
+export interface ShrinkArg { readonly start: readonly number[]; readonly step: readonly number[] }
+export type PadArg = readonly (readonly [number, number])[];
+
+export type Arg = null | number | InputArg | ReduceArg | ShrinkArg | PadArg | readonly number[];
+
+let nextId = 0;
+const table = new Map<string, WeakRef<Node>>();
+const registry = new FinalizationRegistry<string>((key) => {
+  const ref = table.get(key);
+  if (ref && ref.deref() === undefined) table.delete(key);
+});
+
+export class Node {
+  readonly id = nextId++;
+  private constructor(
+    readonly op: Op,
+    readonly dtype: DType,
+    readonly shape: Shape,
+    readonly src: readonly Node[],
+    readonly arg: Arg,
+    readonly key: string,
+  ) {}
+
+  /** The one way to make a node: returns the existing node when an equal one is alive. */
+  static make(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg = null): Node {
+    const key = `${op}|${dtype}|${shape.join(',')}|${argKey(arg)}|${src.map((s) => s.id).join(',')}`;
+    const hit = table.get(key)?.deref();
+    if (hit) return hit;
+    const n = new Node(op, dtype, Object.freeze([...shape]), Object.freeze([...src]), arg, key);
+    table.set(key, new WeakRef(n));
+    registry.register(n, key);
+    return n;
+  }
+
+  toString(): string { return `${this.op}#${this.id}<${this.dtype}[${this.shape.join(',')}]>`; }
+}
+
+function argKey(arg: Arg): string {
+  if (arg === null) return '';
+  if (typeof arg === 'number') return Object.is(arg, -0) ? '-0' : String(arg);
+  return JSON.stringify(arg);
+}
+
+let nextUid = 0;
+/** A fresh input node; `name` only labels it in dumps and WGSL. */
+export function inputNode(dtype: DType, shape: Shape, name = 'in'): Node {
+  return Node.make('input', dtype, shape, [], { uid: nextUid++, name });
+}
+
+/** Topological order (sources before users) of everything reachable from `roots`. */
+export function toposort(roots: readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const order: Node[] = [];
+  const stack: [Node, number][] = roots.map((r) => [r, 0]);
+  stack.reverse();
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [n, i] = top;
+    if (i === 0 && seen.has(n)) { stack.pop(); continue; }
+    if (i < n.src.length) { top[1]++; if (!seen.has(n.src[i]!)) stack.push([n.src[i]!, 0]); continue; }
+    stack.pop();
+    if (!seen.has(n)) { seen.add(n); order.push(n); }
+  }
+  return order;
+}
+
+/** Users of each node within the graph of `order`. */
+export function usersOf(order: readonly Node[]): Map<Node, Node[]> {
+  const users = new Map<Node, Node[]>();
+  for (const n of order) users.set(n, []);
+  for (const n of order) for (const s of n.src) users.get(s)?.push(n);
+  return users;
+}
+
+/** Readable text dump of a graph, one node a line (TESSERA_DEBUG=ir prints this). */
+export function dumpGraph(roots: readonly Node[]): string {
+  return toposort(roots).map((n) => {
+    const arg = n.arg === null ? '' : ` ${argKey(n.arg)}`;
+    return `%${n.id} = ${n.op}${arg} (${n.src.map((s) => '%' + s.id).join(', ')}) : ${n.dtype}[${n.shape.join(',')}]`;
+  }).join('\n');
+}
