@@ -38,9 +38,11 @@ export function literal(v: number, d: DType): string {
     case 'uint32': return `${Math.trunc(v) >>> 0}u`;
     case 'float32': case 'float16': {
       const t = wgslType(d);
-      if (Number.isNaN(v)) return d === 'float32' ? 'bitcast<f32>(0x7fc00000u)' : 'f16(bitcast<f32>(0x7fc00000u))';
+      // Non-finite constants are a WGSL shader-creation error, so they are built at run time from
+      // private variables (T_INF, T_NAN) that helpers() declares.
+      if (Number.isNaN(v)) return d === 'float32' ? 'bitcast<f32>(T_NAN)' : 'f16(bitcast<f32>(T_NAN))';
       if (!Number.isFinite(v)) {
-        const inf = v > 0 ? 'bitcast<f32>(0x7f800000u)' : 'bitcast<f32>(0xff800000u)';
+        const inf = v > 0 ? 'bitcast<f32>(T_INF)' : '(-bitcast<f32>(T_INF))';
         return d === 'float32' ? inf : `f16(${inf})`;
       }
       const s = String(Math.fround(v));
@@ -98,6 +100,7 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
     case 'sqrt': case 'exp': case 'log': case 'sin': case 'cos': case 'abs': case 'floor': case 'sign':
       return `${n.op}(${a()})`;
     case 'tanh': return `t_tanh_${t}(${a()})`;
+    case 'sigmoid': return `t_sigmoid_${t}(${a()})`;
     case 'not': return `(!${a()})`;
     case 'cast': {
       const s = n.src[0]!.dtype;
@@ -122,10 +125,13 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
 /** Helper functions kernels may call, emitted only when used. Named per type: WGSL has no overloading. */
 export function helpers(body: string): string {
   const out: string[] = [];
+  if (body.includes('T_INF')) out.push('var<private> T_INF: u32 = 0x7f800000u;');
+  if (body.includes('T_NAN')) out.push('var<private> T_NAN: u32 = 0x7fc00000u;');
   for (const t of ['f32', 'f16']) {
     const z = `${t}(0.0)`, one = `${t}(1.0)`;
     const uses = (f: string) => body.includes(`${f}_${t}(`);
     if (uses('t_tanh')) out.push(`fn t_tanh_${t}(x: ${t}) -> ${t} { let e = exp(${t}(-2.0) * abs(x)); return sign(x) * (${one} - e) / (${one} + e); }`);
+    if (uses('t_sigmoid')) out.push(`fn t_sigmoid_${t}(x: ${t}) -> ${t} { let e = exp(-abs(x)); return select(e, ${one}, x >= ${z}) / (${one} + e); }`);
     if (uses('t_max')) out.push(`fn t_max_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a > b || a != a); }`);
     if (uses('t_min')) out.push(`fn t_min_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a < b || a != a); }`);
     if (uses('t_fmod') || uses('t_pow')) out.push(`fn t_fmod_${t}(a: ${t}, b: ${t}) -> ${t} { return a - b * floor(a / b); }`);

@@ -9,7 +9,7 @@
  * Grids larger than maxComputeWorkgroupsPerDimension fold into 2-D.
  */
 import { wgslType, storageType, type DType } from '../ir/dtype.ts';
-import { Ix } from '../ir/indexing.ts';
+import { Ix, idiv, imod } from '../ir/indexing.ts';
 import { toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
 import { fullIx, kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
 import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
@@ -152,8 +152,8 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps): KernelCode {
   const prevArgs = (i: number) => reduces.slice(0, i).map((_, j) => `, s${j}`).join('');
   const fullFnStart = (fb: FnBuilder) => {
     const rs = contiguousStrides(rowShape), js = contiguousStrides(redShape);
-    kept.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? `r / ${rs[i]}` : `(r / ${rs[i]}) % ${rowShape[i]}`};`));
-    axes.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? `j / ${js[i]}` : `(j / ${js[i]}) % ${redShape[i]}`};`));
+    kept.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? idiv('r', rs[i]!) : imod(idiv('r', rs[i]!), rowShape[i]!)};`));
+    axes.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? idiv('j', js[i]!) : imod(idiv('j', js[i]!), redShape[i]!)};`));
     return new Ix(full, trailing ? `(r * ${RED} + j)` : undefined, full.map((_, d) => `i${d}`));
   };
   const leafFor = (upto: number): Leaf => bufferLeaf(b, (n, ix, fb) => {

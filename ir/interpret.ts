@@ -31,7 +31,7 @@ function forEachIndex(shape: Shape, f: (flat: number, idx: number[]) => void): v
 
 const dot = (idx: readonly number[], st: readonly number[]) => idx.reduce((a, v, i) => a + v * st[i]!, 0);
 
-function unary(op: Node['op'], x: number, d: DType, srcType: DType): number {
+export function unary(op: Node['op'], x: number, d: DType, srcType: DType): number {
   switch (op) {
     case 'neg': return wrapInt(d, -x);
     case 'recip': return isInt(d) ? (x === 0 ? 0 : Math.trunc(1 / x)) : 1 / x;
@@ -41,6 +41,7 @@ function unary(op: Node['op'], x: number, d: DType, srcType: DType): number {
     case 'sin': return Math.sin(x);
     case 'cos': return Math.cos(x);
     case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
     case 'abs': return wrapInt(d, Math.abs(x));
     case 'floor': return Math.floor(x);
     case 'sign': return Number.isNaN(x) ? NaN : Math.sign(x);
@@ -50,7 +51,7 @@ function unary(op: Node['op'], x: number, d: DType, srcType: DType): number {
   }
 }
 
-function binary(op: Node['op'], a: number, b: number, d: DType): number {
+export function binary(op: Node['op'], a: number, b: number, d: DType): number {
   const int = isInt(d);
   switch (op) {
     case 'add': return int ? wrapInt(d, a + b) : a + b;

@@ -62,7 +62,7 @@ export function schedule(roots: readonly Node[], opts: ScheduleOptions): Kernel[
     const over = kernels.find((k) => k.reads.length + kernelOutputs(k).length > opts.maxBuffers);
     if (!over) return kernels;
     const split = pickSplit(over, opts.maxBuffers);
-    if (!split) throw new TesseraError('schedule', `a kernel needs ${over.reads.length + kernelOutputs(over).length} storage buffers and the device allows ${opts.maxBuffers}; it could not be split`, 'realize intermediate results with .contiguous()');
+    if (!split) throw new TesseraError('schedule', `a kernel needs ${over.reads.length + kernelOutputs(over).length} storage buffers and the device allows ${opts.maxBuffers}; it could not be split`, 'realize intermediate results first with await t.realize()');
     forced.add(split);
   }
   throw new TesseraError('schedule', 'could not fit kernels in the device storage-buffer limit');
@@ -73,8 +73,9 @@ function scheduleOnce(roots: readonly Node[], opts: ScheduleOptions, forced: Set
   const rootSet = new Set(roots);
   const anchors = new Set<Node>();
   for (const n of order) {
-    if (isLeafOp(n)) continue;
-    const anchor = n.op === 'reduce' || n.op === 'matmul' || rootSet.has(n) || forced.has(n) || (!opts.fuse && !isView(n.op));
+    if (n.op === 'input') continue;
+    if (isLeafOp(n) && !rootSet.has(n)) continue;
+    const anchor = n.op === 'reduce' || n.op === 'matmul' || rootSet.has(n) || forced.has(n) || (!opts.fuse && !isView(n.op) && !isLeafOp(n));
     if (anchor) anchors.add(n);
   }
   // Rule 1: one kernel per anchor.

@@ -1,0 +1,20 @@
+/**
+ * Tessera: a compute-kernel compiler for WebGPU. Tensor code in TypeScript is traced lazily into
+ * a graph IR, fused into few kernels, lowered to WGSL and run on the GPU, in Node and browsers.
+ * See ARCHITECTURE.md for the pipeline.
+ */
+import './ops/methods.ts';
+
+export { Tensor, realizeAll, type NestedArray } from './ops/tensor.ts';
+export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, seed, type TensorOptions } from './ops/creation.ts';
+export * from './ops/elementwise.ts';
+export { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Axes } from './ops/reduce.ts';
+export { reshape, permute, transpose, expand, slice, pad, concat, stack, squeeze, unsqueeze, flatten } from './ops/movement.ts';
+export { matmul, dot } from './ops/linalg.ts';
+export { softmax, logSoftmax, layerNorm } from './ops/nn/functional.ts';
+export type { TensorLike } from './ops/graph.ts';
+export { TesseraError } from './ir/error.ts';
+export type { DType, TypedArray } from './ir/dtype.ts';
+export { stats, resetStats, type Stats } from './runtime/stats.ts';
+export { globalOptions as compilerOptions } from './runtime/engine.ts';
+export { getDevice } from './runtime/device.ts';

@@ -1,0 +1,72 @@
+/** Reductions over any axes, with keepdims; mean, variance, argmax and logsumexp are composed. */
+import { isFloat } from '../ir/dtype.ts';
+import { Node, type ReduceOp } from '../ir/node.ts';
+import { normAxes, numel } from '../ir/shape.ts';
+import { TesseraError, fmtShape } from '../ir/error.ts';
+import { broadcastTo, cast, constant, nodeOf, reshape, T, type TensorLike } from './graph.ts';
+import { add, div, eq, exp, log, mul, sub, where } from './elementwise.ts';
+import type { Tensor } from './tensor.ts';
+
+export interface ReduceOptions { keepdims?: boolean }
+export type Axes = number | readonly number[] | undefined;
+
+function reduceNode(op: ReduceOp, name: string, x: TensorLike, axes: Axes, keepdims = false): Node {
+  let n = nodeOf(x, name);
+  const ax = normAxes(name, axes, n.shape.length);
+  if (op === 'sum' && (n.dtype === 'bool')) n = cast(n, 'int32');
+  if (op !== 'sum' && ax.some((a) => n.shape[a] === 0))
+    throw new TesseraError(name, `cannot take the ${op} over an empty axis of ${fmtShape(n.shape)}`);
+  const kshape = n.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+  const r = ax.length ? Node.make('reduce', n.dtype, kshape, [n], { op, axes: ax }) : n;
+  return keepdims ? r : reshape(r, n.shape.filter((_, i) => !ax.includes(i)));
+}
+
+export const sum = (x: TensorLike, axes?: Axes, keepdims = false) => T(reduceNode('sum', 'sum', x, axes, keepdims));
+export const max = (x: TensorLike, axes?: Axes, keepdims = false) => T(reduceNode('max', 'max', x, axes, keepdims));
+export const min = (x: TensorLike, axes?: Axes, keepdims = false) => T(reduceNode('min', 'min', x, axes, keepdims));
+
+export function mean(x: TensorLike, axes?: Axes, keepdims = false): Tensor {
+  const n = nodeOf(x, 'mean');
+  const ax = normAxes('mean', axes, n.shape.length);
+  const count = numel(ax.map((a) => n.shape[a]!));
+  const f = isFloat(n.dtype) ? n : cast(n, 'float32');
+  return mul(sum(T(f), ax, keepdims), 1 / count);
+}
+
+/** Variance (population by default; `correction: 1` for the sample variance). */
+export function variance(x: TensorLike, axes?: Axes, keepdims = false, correction = 0): Tensor {
+  const n = nodeOf(x, 'variance');
+  const ax = normAxes('variance', axes, n.shape.length);
+  const count = numel(ax.map((a) => n.shape[a]!));
+  const d = sub(T(n), mean(T(n), ax, true));
+  return mul(sum(mul(d, d), ax, keepdims), 1 / Math.max(count - correction, 1));
+}
+
+function argReduce(kind: 'max' | 'min', x: TensorLike, axis: number | undefined, keepdims: boolean): Tensor {
+  const name = `arg${kind}`;
+  let n = nodeOf(x, name);
+  if (axis === undefined) { n = reshape(n, [numel(n.shape)]); axis = 0; }
+  const [a] = normAxes(name, axis, n.shape.length);
+  const size = n.shape[a!]!;
+  if (size === 0) throw new TesseraError(name, `cannot take the ${name} over an empty axis of ${fmtShape(n.shape)}`);
+  const best = reduceNode(kind, name, T(n), a, true);
+  const idxShape = n.shape.map((d, i) => (i === a ? d : 1));
+  const idx = broadcastTo(reshape(Node.make('iota', 'int32', [size], [], 0), idxShape), n.shape, name);
+  // First index holding the extreme value (NaN counts as the extreme, as numpy does).
+  const hit = T(n).dtype === 'bool' ? eq(T(n), T(best)) : where(eq(T(n), T(best)), true, T(Node.make('ne', 'bool', n.shape, [n, n])));
+  const cand = where(hit, T(idx), T(constant(size, 'int32', n.shape)));
+  return T(reduceNode('min', name, cand, a, keepdims));
+}
+export const argmax = (x: TensorLike, axis?: number, keepdims = false) => argReduce('max', x, axis, keepdims);
+export const argmin = (x: TensorLike, axis?: number, keepdims = false) => argReduce('min', x, axis, keepdims);
+
+/** log(sum(exp(x))) computed stably (max subtracted first). */
+export function logsumexp(x: TensorLike, axes?: Axes, keepdims = false): Tensor {
+  const n = nodeOf(x, 'logsumexp');
+  const ax = normAxes('logsumexp', axes, n.shape.length);
+  const m = max(T(n), ax, true);
+  const r = add(log(sum(exp(sub(T(n), m)), ax, true)), m);
+  return keepdims ? r : T(reshape(r.node, n.shape.filter((_, i) => !ax.includes(i))));
+}
+
+export { div };

@@ -1,0 +1,103 @@
+/**
+ * Tensor: a lazy handle on a graph node. Operations build nodes; nothing runs until a value is
+ * read (`data()`, `toArray()`, `item()`) or `realize()` is called. Then the engine compiles the
+ * graph behind the tensor into fused kernels and runs them; the tensor now points at the result
+ * buffer. Memory is released by `dispose()` or, if you never call it, when the tensor is garbage
+ * collected: no manual reference counting.
+ */
+import { hostArray, type DType, type TypedArray } from '../ir/dtype.ts';
+import { TesseraError } from '../ir/error.ts';
+import { inputNode, type Node } from '../ir/node.ts';
+import { numel, type Shape } from '../ir/shape.ts';
+import { realize } from '../runtime/engine.ts';
+import { bindStorage, Storage, unbindStorage } from '../runtime/storage.ts';
+
+export type NestedArray = number | boolean | NestedArray[];
+
+/** How many live tensors stand for each node, so dispose() frees a buffer only when no other
+ * tensor (e.g. the result of a reshape to the same shape) still holds it. */
+const holders = new WeakMap<Node, number>();
+
+export class Tensor {
+  private _node!: Node;
+  private disposed = false;
+  constructor(node: Node) { this.node = node; }
+
+  /** @internal the graph node this tensor currently stands for */
+  get node(): Node { return this._node; }
+  set node(n: Node) {
+    if (this._node) holders.set(this._node, (holders.get(this._node) ?? 1) - 1);
+    holders.set(n, (holders.get(n) ?? 0) + 1);
+    this._node = n;
+  }
+
+  get shape(): Shape { return this.node.shape; }
+  get dtype(): DType { return this.node.dtype; }
+  get rank(): number { return this.node.shape.length; }
+  get size(): number { return numel(this.node.shape); }
+  get isDisposed(): boolean { return this.disposed; }
+
+  /** @internal the node, checking the tensor is still usable */
+  use(op: string): Node {
+    if (this.disposed) throw new TesseraError(op, `tensor of shape [${this.shape.join(', ')}] was used after dispose()`, 'keep the tensor alive until its last use, or recompute it');
+    return this.node;
+  }
+
+  /** Computes the value (if not yet computed) and keeps it on the device. */
+  async realize(): Promise<this> {
+    const { nodes } = await realize([this.use('realize')]);
+    this.node = nodes[0]!;
+    return this;
+  }
+
+  /** The values as a typed array (Float32Array, Int32Array, Uint32Array, or Uint8Array for bool). */
+  async data(): Promise<TypedArray> {
+    const { nodes, data } = await realize([this.use('data')], true);
+    this.node = nodes[0]!;
+    return data![0]!;
+  }
+
+  /** The values as nested JS arrays (numbers, or booleans for bool tensors). */
+  async toArray(): Promise<NestedArray> {
+    const d = await this.data();
+    const vals: (number | boolean)[] = this.dtype === 'bool' ? Array.from(d, (v) => v !== 0) : Array.from(d);
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.rank) return vals[off]!;
+      const stride = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a tensor with one element. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new TesseraError('item', `tensor of shape [${this.shape.join(', ')}] has ${this.size} elements, not 1`, 'reduce it first, e.g. with sum() or mean()');
+    return (await this.data())[0]!;
+  }
+
+  /** Frees the device memory now. Using the tensor afterwards throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const left = (holders.get(this._node) ?? 1) - 1;
+    holders.set(this._node, left);
+    if (this._node.op === 'input' && left <= 0) unbindStorage(this._node);
+  }
+
+  toString(): string { return `Tensor(${this.dtype}[${this.shape.join(', ')}])`; }
+}
+
+/** @internal a tensor over host data (uploaded on first use). */
+export function fromHost(data: TypedArray, dtype: DType, shape: Shape, name = 'data'): Tensor {
+  const node = inputNode(dtype, shape, name);
+  bindStorage(node, new Storage(dtype, numel(shape), data));
+  return new Tensor(node);
+}
+
+/** Realizes several tensors with one compile and one submit. */
+export async function realizeAll(ts: readonly Tensor[]): Promise<void> {
+  const { nodes } = await realize(ts.map((t) => t.use('realizeAll')));
+  ts.forEach((t, i) => { t.node = nodes[i]!; });
+}
+
+export { hostArray };

@@ -1,0 +1,138 @@
+/**
+ * The engine: turns lazy graphs into GPU work. `realize` runs the graph passes, fetches (or
+ * compiles) the Program for the graph's structure, uploads pending host data, encodes every
+ * kernel into one command encoder and submits once; reading results back shares that submit.
+ * Realized nodes are remembered, so later graphs that contain them read the buffer instead of
+ * recomputing.
+ */
+import { f16ToF32, hostArray, type TypedArray } from '../ir/dtype.ts';
+import { inputNode, Node, toposort } from '../ir/node.ts';
+import { runPasses } from '../ir/passes/index.ts';
+import { rewrite } from '../ir/passes/rewrite.ts';
+import { numel } from '../ir/shape.ts';
+import { getDevice, type Device } from './device.ts';
+import { BufferUsage, MapMode } from './gpu.ts';
+import { PipelineCache } from './pipelines.ts';
+import { BufferPool } from './pool.ts';
+import { compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
+import { counters } from './stats.ts';
+import { bindStorage, setPool, Storage, storageOf } from './storage.ts';
+
+export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
+
+let engineP: Promise<Engine> | null = null;
+export function engine(): Promise<Engine> {
+  engineP ??= getDevice().then((dev) => {
+    const pool = new BufferPool(dev.gpu);
+    setPool(pool);
+    return { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
+  }).catch((e) => { engineP = null; throw e; });
+  return engineP;
+}
+
+/** Global compile options (`setOptions({fuse: false})` for unfused comparisons). */
+export const globalOptions: CompileOptions = { fuse: true };
+
+const realizedAs = new WeakMap<Node, Node>();
+/** Replaces nodes realized earlier by the input nodes that hold their buffers. */
+export const substituteRealized = (roots: readonly Node[]) => rewrite(roots, (n) => realizedAs.get(n) ?? n);
+
+/** Makes sure an input's storage has a GPU buffer (uploading host data on first use). */
+export function ensureUploaded(e: Engine, s: Storage): GPUBuffer {
+  if (!s.buffer) {
+    s.buffer = e.pool.acquire(s.bytes);
+    if (s.host && s.host.length) {
+      const data = s.uploadData();
+      e.dev.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, Math.ceil(data.byteLength / 4) * 4);
+      counters.uploads++;
+    }
+  }
+  return s.buffer;
+}
+
+/** The input leaves of a graph, in a deterministic order. */
+export const inputsOf = (roots: readonly Node[]) => toposort(roots).filter((n) => n.op === 'input');
+
+/** Input node aliased by a root that is an input or a reshape of one (no kernel needed). */
+function aliasOf(n: Node): Node | null {
+  if (n.op === 'input') return n;
+  if (n.op === 'reshape' && n.src[0]!.op === 'input') return n.src[0]!;
+  return null;
+}
+
+export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
+  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(roots, inputs)}`;
+  let p = e.programs.get(key);
+  if (p) counters.programCacheHits++;
+  else {
+    p = compileProgram(roots, inputs, e.dev, e.pipelines, opts);
+    e.programs.set(key, p);
+    p.catch(() => e.programs.delete(key));
+  }
+  return p;
+}
+
+/**
+ * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
+ * (when `read`) the values copied back to the host, all with one submit.
+ */
+export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+  const e = await engine();
+  const roots = runPasses(substituteRealized(nodes));
+  const inputs = inputsOf(roots);
+  const storages = inputs.map(storageOf); // throws for disposed inputs, before any GPU work
+  const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
+  const program = await programFor(e, compute, inputs, globalOptions);
+  const encoder = e.dev.gpu.createCommandEncoder();
+  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
+  const made = new Map<Node, Storage>();
+  const result: Node[] = roots.map((r, i) => {
+    const alias = aliasOf(r);
+    let s = alias ? storageOf(alias) : made.get(r);
+    if (!s) { s = new Storage(r.dtype, numel(r.shape), null); s.buffer = outBufs[compute.indexOf(r)]!; made.set(r, s); }
+    if (nodes[i]!.op === 'input') return nodes[i]!;
+    const out = inputNode(r.dtype, r.shape, 'realized');
+    bindStorage(out, s);
+    realizedAs.set(nodes[i]!, out);
+    return out;
+  });
+  let data: TypedArray[] | undefined;
+  if (read) {
+    const staging = result.map((n) => {
+      const s = storageOf(n), bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
+      const st = e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), 0, st, 0, bytes);
+      return st;
+    });
+    e.dev.gpu.queue.submit([encoder.finish()]);
+    counters.submits++;
+    counters.readbacks += staging.length;
+    data = await Promise.all(staging.map(async (st, i) => {
+      await st.mapAsync(MapMode.READ);
+      const out = decode(result[i]!, st.getMappedRange());
+      st.unmap();
+      st.destroy();
+      return out;
+    }));
+  } else {
+    e.dev.gpu.queue.submit([encoder.finish()]);
+    counters.submits++;
+  }
+  return { nodes: result, data };
+}
+
+function decode(n: Node, raw: ArrayBuffer): TypedArray {
+  const len = numel(n.shape);
+  const out = hostArray(n.dtype, len);
+  switch (n.dtype) {
+    case 'float32': (out as Float32Array).set(new Float32Array(raw, 0, len)); break;
+    case 'int32': (out as Int32Array).set(new Int32Array(raw, 0, len)); break;
+    case 'uint32': (out as Uint32Array).set(new Uint32Array(raw, 0, len)); break;
+    case 'bool': { const u = new Uint32Array(raw, 0, len); for (let i = 0; i < len; i++) out[i] = u[i] ? 1 : 0; break; }
+    case 'float16': { const h = new Uint16Array(raw, 0, len); for (let i = 0; i < len; i++) out[i] = f16ToF32(h[i]!); break; }
+    default: return n.dtype satisfies never;
+  }
+  return out;
+}
+
+export { Node };

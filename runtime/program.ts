@@ -1,0 +1,112 @@
+/**
+ * A Program is a compiled graph: a fixed list of kernel launches over numbered buffer slots, with
+ * a liveness plan (each intermediate slot goes back to the pool right after its last reader, so
+ * later kernels reuse its memory). Eager realization and jit both compile to a Program; eager
+ * caches programs by the graph's structure, jit by the input signature. Running a program encodes
+ * every launch into one command encoder; the caller submits once.
+ */
+import { generate, type KernelCode } from '../codegen/kernels.ts';
+import { DEFAULT_MATMUL, type MatmulSchedule } from '../codegen/matmul.ts';
+import { byteSize } from '../ir/dtype.ts';
+import { TesseraError, fmtShape } from '../ir/error.ts';
+import { argKey, dumpGraph, toposort, type Node } from '../ir/node.ts';
+import { schedule, kernelOutputs, type Kernel } from '../ir/schedule.ts';
+import { numel } from '../ir/shape.ts';
+import type { Device } from './device.ts';
+import type { BufferPool } from './pool.ts';
+import type { PipelineCache } from './pipelines.ts';
+import { counters, debugFlags } from './stats.ts';
+
+export interface CompileOptions {
+  /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
+  fuse?: boolean;
+  /** Picks the matmul schedule for a kernel (the autotuner); default: a fixed heuristic. */
+  matmulSchedule?: (k: Kernel & { kind: 'matmul' }, dev: Device) => Promise<MatmulSchedule> | MatmulSchedule;
+}
+
+interface Step { code: KernelCode; pipeline: GPUComputePipeline; slots: number[]; release: number[] }
+/** Where each root's result comes from: a slot a kernel writes, or an input it aliases. */
+type OutputRef = { slot: number };
+
+export class Program {
+  constructor(
+    readonly steps: Step[],
+    readonly slotBytes: number[],
+    readonly inputSlots: number,
+    readonly outputs: OutputRef[],
+    readonly kernels: Kernel[],
+  ) {}
+  get dispatches(): number { return this.steps.length; }
+
+  /** Encodes all launches; returns one buffer per output (the caller owns them, aliases included). */
+  encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[]): GPUBuffer[] {
+    const bufs: (GPUBuffer | null)[] = new Array(this.slotBytes.length).fill(null);
+    inputs.forEach((b, i) => { bufs[i] = b; });
+    if (this.steps.length) {
+      const pass = encoder.beginComputePass();
+      for (const st of this.steps) {
+        const entries = st.slots.map((s, binding) => {
+          bufs[s] ??= pool.acquire(this.slotBytes[s]!);
+          return { binding, resource: { buffer: bufs[s]! } };
+        });
+        pass.setPipeline(st.pipeline);
+        pass.setBindGroup(0, dev.gpu.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(...st.code.grid);
+        counters.dispatches++;
+        for (const s of st.release) { pool.release(bufs[s]!); bufs[s] = null; }
+      }
+      pass.end();
+    }
+    return this.outputs.map((o) => bufs[o.slot] ?? pool.acquire(this.slotBytes[o.slot]!));
+  }
+}
+
+/** Compiles `roots` (already through the graph passes); `inputs` are the input nodes in slot order. */
+export async function compileProgram(roots: readonly Node[], inputs: readonly Node[], dev: Device, pipelines: PipelineCache, opts: CompileOptions = {}): Promise<Program> {
+  counters.programsCompiled++;
+  const flags = debugFlags();
+  if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
+  for (const n of toposort(roots)) {
+    const bytes = numel(n.shape) * byteSize(n.dtype);
+    if (bytes > dev.caps.maxBindingSize && n.op !== 'const')
+      throw new TesseraError(n.op, `a ${n.dtype} tensor of shape ${fmtShape(n.shape)} needs ${bytes} bytes, over this device's storage binding limit of ${dev.caps.maxBindingSize} bytes`,
+        'split the work into smaller tensors (e.g. process the batch in chunks)');
+  }
+  const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
+  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: dev.caps.maxBuffers });
+  const slotOf = new Map<Node, number>();
+  const slotBytes: number[] = [];
+  const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
+  inputs.forEach((n) => slotOf.set(n, newSlot(n)));
+  for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
+  const codes = await Promise.all(kernels.map(async (k) => generate(k, dev.caps, k.kind === 'matmul' ? await (opts.matmulSchedule?.(k, dev) ?? DEFAULT_MATMUL) : undefined)));
+  const live = kernels.map((k, i) => ({ k, code: codes[i]! })).filter(({ code }) => code.threads > 0);
+  const pipes = await Promise.all(live.map(({ code }) => pipelines.get(code.wgsl, code.name)));
+  // Liveness: an intermediate slot is released after the last step that binds it.
+  const keep = new Set<number>([...inputs.map((n) => slotOf.get(n)!), ...roots.map((r) => slotOf.get(r)!)]);
+  const lastUse = new Map<number, number>();
+  const steps: Step[] = live.map(({ code }, i) => {
+    const slots = code.bindings.map((n) => {
+      const s = slotOf.get(n);
+      if (s === undefined) throw new Error(`program: no buffer for ${n}`);
+      lastUse.set(s, i);
+      return s;
+    });
+    return { code, pipeline: pipes[i]!, slots, release: [] };
+  });
+  for (const [s, i] of lastUse) if (!keep.has(s)) steps[i]!.release.push(s);
+  if (flags.has('kernels')) console.log(steps.map((s) => `${s.code.name} grid=${s.code.grid.join('x')}`).join('\n'));
+  return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })), kernels);
+}
+
+/** A key for a graph's structure with inputs numbered by position: equal keys, same program. */
+export function structureKey(roots: readonly Node[], inputs: readonly Node[]): string {
+  const pos = new Map<Node, number>();
+  const inputPos = new Map(inputs.map((n, i) => [n, i]));
+  const lines = toposort(roots).map((n, i) => {
+    pos.set(n, i);
+    const arg = n.op === 'input' ? `in${inputPos.get(n)}` : argKey(n.arg);
+    return `${n.op}|${n.dtype}|${n.shape.join(',')}|${arg}|${n.src.map((s) => pos.get(s)).join(',')}`;
+  });
+  return `${lines.join(';')}=>${roots.map((r) => pos.get(r)).join(',')}`;
+}

@@ -1,0 +1,29 @@
+/** Counters the runtime keeps: what fusion and caching buy is measured with these. */
+export interface Stats {
+  dispatches: number;
+  submits: number;
+  kernelsCompiled: number;
+  pipelineCacheHits: number;
+  programsCompiled: number;
+  programCacheHits: number;
+  bytesAllocated: number;
+  liveBuffers: number;
+  uploads: number;
+  readbacks: number;
+}
+export const counters: Stats = {
+  dispatches: 0, submits: 0, kernelsCompiled: 0, pipelineCacheHits: 0, programsCompiled: 0, programCacheHits: 0,
+  bytesAllocated: 0, liveBuffers: 0, uploads: 0, readbacks: 0,
+};
+/** A snapshot of the runtime counters. */
+export const stats = (): Stats => ({ ...counters });
+export function resetStats(): void {
+  for (const k of ['dispatches', 'submits', 'kernelsCompiled', 'pipelineCacheHits', 'programsCompiled', 'programCacheHits', 'uploads', 'readbacks'] as const) counters[k] = 0;
+}
+
+/** TESSERA_DEBUG=wgsl,ir,kernels (env in Node, globalThis.TESSERA_DEBUG in a browser). */
+export function debugFlags(): Set<string> {
+  const g = globalThis as { TESSERA_DEBUG?: string; process?: { env?: Record<string, string | undefined> } };
+  const v = g.TESSERA_DEBUG ?? g.process?.env?.TESSERA_DEBUG ?? '';
+  return new Set(v.split(',').map((s) => s.trim()).filter(Boolean));
+}
