@@ -16,6 +16,7 @@ import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
+import { TesseraError } from '../ir/error.ts';
 import { bindStorage, setPool, Storage, storageOf } from './storage.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
@@ -54,7 +55,7 @@ export function ensureUploaded(e: Engine, s: Storage): GPUBuffer {
 export const inputsOf = (roots: readonly Node[]) => toposort(roots).filter((n) => n.op === 'input');
 
 /** Input node aliased by a root that is an input or a reshape of one (no kernel needed). */
-function aliasOf(n: Node): Node | null {
+export function aliasOf(n: Node): Node | null {
   if (n.op === 'input') return n;
   if (n.op === 'reshape' && n.src[0]!.op === 'input') return n.src[0]!;
   return null;
@@ -72,6 +73,9 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
   return p;
 }
 
+/** Placeholder nodes of a trace (jit, grad): they have no data, so reading them is an error. */
+export const tracers = new WeakSet<Node>();
+
 /**
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit.
@@ -80,44 +84,52 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   const e = await engine();
   const roots = runPasses(substituteRealized(nodes));
   const inputs = inputsOf(roots);
+  for (const n of inputs)
+    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
   const storages = inputs.map(storageOf); // throws for disposed inputs, before any GPU work
   const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
   const program = await programFor(e, compute, inputs, globalOptions);
+  const result = execute(e, program, roots, compute, storages, inputs, read);
+  result.nodes.forEach((out, i) => { if (nodes[i]!.op !== 'input') realizedAs.set(nodes[i]!, out); });
+  return { nodes: result.nodes, data: await result.data };
+}
+
+/**
+ * Runs `program` (computing `compute`) on input storages and wraps each root's result in a new
+ * input node: a fresh buffer, or the input it aliases. One submit, shared with the readback.
+ */
+export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   const encoder = e.dev.gpu.createCommandEncoder();
   const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
   const made = new Map<Node, Storage>();
-  const result: Node[] = roots.map((r, i) => {
+  const result: Node[] = roots.map((r) => {
     const alias = aliasOf(r);
-    let s = alias ? storageOf(alias) : made.get(r);
+    let s = alias ? storages[inputs.indexOf(alias)] : made.get(r);
     if (!s) { s = new Storage(r.dtype, numel(r.shape), null); s.buffer = outBufs[compute.indexOf(r)]!; made.set(r, s); }
-    if (nodes[i]!.op === 'input') return nodes[i]!;
     const out = inputNode(r.dtype, r.shape, 'realized');
     bindStorage(out, s);
-    realizedAs.set(nodes[i]!, out);
     return out;
   });
-  let data: TypedArray[] | undefined;
+  let data: Promise<TypedArray[]> | undefined;
+  let staging: GPUBuffer[] = [];
   if (read) {
-    const staging = result.map((n) => {
+    staging = result.map((n) => {
       const s = storageOf(n), bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
       const st = e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), 0, st, 0, bytes);
       return st;
     });
-    e.dev.gpu.queue.submit([encoder.finish()]);
-    counters.submits++;
     counters.readbacks += staging.length;
-    data = await Promise.all(staging.map(async (st, i) => {
-      await st.mapAsync(MapMode.READ);
-      const out = decode(result[i]!, st.getMappedRange());
-      st.unmap();
-      st.destroy();
-      return out;
-    }));
-  } else {
-    e.dev.gpu.queue.submit([encoder.finish()]);
-    counters.submits++;
   }
+  e.dev.gpu.queue.submit([encoder.finish()]);
+  counters.submits++;
+  if (read) data = Promise.all(staging.map(async (st, i) => {
+    await st.mapAsync(MapMode.READ);
+    const out = decode(result[i]!, st.getMappedRange());
+    st.unmap();
+    st.destroy();
+    return out;
+  }));
   return { nodes: result, data };
 }
 
