@@ -84,11 +84,32 @@ function header(wgsl: string, name: string, k: Kernel): string {
 
 const WG_ID = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>`;
 
-export function generate(k: Kernel, caps: DeviceCaps, mm?: MatmulSchedule): KernelCode {
+/** How a row kernel walks its rows: one invocation per row (`serial`), or a workgroup of `wg`
+ * invocations per row combining partial results in a workgroup-shared tree. */
+export interface RowSchedule { serial: boolean; wg: number }
+
+/** Geometry of a row kernel: rows (kept dims) x reduced extent. */
+export function rowGeometry(k: Kernel & { kind: 'row' }) {
+  const kept = k.full.map((_, d) => d).filter((d) => !k.axes.includes(d));
+  const rows = numel(kept.map((d) => k.full[d]!)), red = numel(k.axes.map((d) => k.full[d]!));
+  const lastReduced = k.axes.includes(k.full.length - 1) || k.full.length === 0;
+  return { rows, red, lastReduced };
+}
+
+/** The untuned choice: one invocation per row when rows are short or strided, else a tree. */
+export function rowHeuristic(k: Kernel & { kind: 'row' }, caps: DeviceCaps): RowSchedule {
+  const { rows, red, lastReduced } = rowGeometry(k);
+  const serial = red <= 16 || (!lastReduced && rows >= 256);
+  return { serial, wg: serial ? Math.min(64, caps.maxWorkgroupSize) : Math.min(caps.maxWorkgroupSize, 256, Math.max(32, 2 ** Math.ceil(Math.log2(red)))) };
+}
+
+export type Schedule = MatmulSchedule | RowSchedule;
+
+export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
   switch (k.kind) {
     case 'elementwise': return elementwiseKernel(k, caps);
-    case 'row': return rowKernel(k, caps);
-    case 'matmul': return matmulKernel(k, caps, mm);
+    case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
+    case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
   }
 }
 
@@ -127,11 +148,12 @@ function identity(op: ReduceOp, d: DType): string {
 }
 function combine(op: ReduceOp, d: DType, a: string, b: string): string {
   if (op === 'sum') return `(${a} + ${b})`;
+  if (d === 'bool') return `(${a} ${op === 'max' ? '||' : '&&'} ${b})`;
   const t = wgslType(d);
   return t === 'f32' || t === 'f16' ? `t_${op}_${t}(${a}, ${b})` : `${op}(${a}, ${b})`;
 }
 
-function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps): KernelCode {
+function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSchedule = rowHeuristic(k, caps)): KernelCode {
   const outs = kernelOutputs(k);
   const b = bindBuffers(k.reads, outs);
   const full = k.full, axes = k.axes;
@@ -139,10 +161,7 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps): KernelCode {
   const rowShape = kept.map((d) => full[d]!), redShape = axes.map((d) => full[d]!);
   const ROWS = numel(rowShape), RED = numel(redShape);
   const trailing = axes.every((a, i) => a === full.length - axes.length + i);
-  const lastReduced = axes.includes(full.length - 1) || full.length === 0;
-  // One invocation per row when rows are many and short or strided; else a workgroup per row.
-  const serial = RED <= 16 || (!lastReduced && ROWS >= 256);
-  const WG = serial ? Math.min(64, caps.maxWorkgroupSize) : Math.min(caps.maxWorkgroupSize, 256, Math.max(32, 2 ** Math.ceil(Math.log2(RED))));
+  const { serial, wg: WG } = sched;
   const pattern = rowPattern(full, axes);
   const reduces = k.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
   const stageVar = (n: Node) => `s${reduces.indexOf(n)}`;

@@ -16,6 +16,7 @@ import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
+import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, setPool, Storage, storageOf } from './storage.ts';
 
@@ -26,7 +27,9 @@ export function engine(): Promise<Engine> {
   engineP ??= getDevice().then((dev) => {
     const pool = new BufferPool(dev.gpu);
     setPool(pool);
-    return { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
+    const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
+    globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+    return e;
   }).catch((e) => { engineP = null; throw e; });
   return engineP;
 }

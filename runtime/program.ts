@@ -5,8 +5,7 @@
  * caches programs by the graph's structure, jit by the input signature. Running a program encodes
  * every launch into one command encoder; the caller submits once.
  */
-import { generate, type KernelCode } from '../codegen/kernels.ts';
-import { DEFAULT_MATMUL, type MatmulSchedule } from '../codegen/matmul.ts';
+import { generate, type KernelCode, type Schedule } from '../codegen/kernels.ts';
 import { byteSize } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { argKey, dumpGraph, toposort, type Node } from '../ir/node.ts';
@@ -20,8 +19,8 @@ import { counters, debugFlags } from './stats.ts';
 export interface CompileOptions {
   /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
   fuse?: boolean;
-  /** Picks the matmul schedule for a kernel (the autotuner); default: a fixed heuristic. */
-  matmulSchedule?: (k: Kernel & { kind: 'matmul' }, dev: Device) => Promise<MatmulSchedule> | MatmulSchedule;
+  /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
+  schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
 }
 
 interface Step { code: KernelCode; pipeline: GPUComputePipeline; slots: number[]; release: number[] }
@@ -79,7 +78,8 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
   inputs.forEach((n) => slotOf.set(n, newSlot(n)));
   for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
-  const codes = await Promise.all(kernels.map(async (k) => generate(k, dev.caps, k.kind === 'matmul' ? await (opts.matmulSchedule?.(k, dev) ?? DEFAULT_MATMUL) : undefined)));
+  const codes: KernelCode[] = [];
+  for (const k of kernels) codes.push(generate(k, dev.caps, await opts.schedule?.(k, dev)));
   const live = kernels.map((k, i) => ({ k, code: codes[i]! })).filter(({ code }) => code.threads > 0);
   const pipes = await Promise.all(live.map(({ code }) => pipelines.get(code.wgsl, code.name)));
   // Liveness: an intermediate slot is released after the last step that binds it.
