@@ -95,25 +95,40 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
     case 'iota': return `${t}(${ix.idx(fb)[n.arg as number]})`;
     case 'input': case 'reduce': case 'matmul':
       throw new Error(`codegen: ${n} must be provided by the kernel template`);
-    case 'neg': return `(-${a()})`;
+    case 'neg': return n.dtype === 'uint32' ? `(0u - ${a()})` : `(-${a()})`;
     case 'recip': return `(${literal(1, n.dtype)} / ${a()})`;
-    case 'sqrt': case 'exp': case 'log': case 'sin': case 'cos': case 'abs': case 'floor': case 'sign':
+    case 'sign':
+      if (isF) return `t_sign_${t}(${a()})`;
+      return n.dtype === 'uint32' ? `select(0u, 1u, ${a()} != 0u)` : `sign(${a()})`;
+    case 'sqrt': case 'exp': case 'log': case 'sin': case 'cos': case 'abs': case 'floor':
       return `${n.op}(${a()})`;
     case 'tanh': return `t_tanh_${t}(${a()})`;
     case 'sigmoid': return `t_sigmoid_${t}(${a()})`;
     case 'not': return `(!${a()})`;
+    case 'detach': return a();
     case 'cast': {
       const s = n.src[0]!.dtype;
-      if (n.dtype === 'bool') return `(${a()} != ${literal(0, s)})`;
+      if (n.dtype === 'bool') return s === 'float32' || s === 'float16' ? `t_ne_${wgslType(s)}(${a()}, ${literal(0, s)})` : `(${a()} != ${literal(0, s)})`;
       if (s === 'bool') return `select(${literal(0, n.dtype)}, ${literal(1, n.dtype)}, ${a()})`;
       if (isF || s === n.dtype) return `${t}(${a()})`;
       return `${t}(${a()})`;
     }
     case 'max': case 'min':
+      if (n.dtype === 'bool') return `(${a()} ${n.op === 'max' ? '||' : '&&'} ${b()})`;
       return isF ? `t_${n.op}_${t}(${a()}, ${b()})` : `${n.op}(${a()}, ${b()})`;
+    case 'ne': {
+      const st = n.src[0]!.dtype;
+      // NaN != x must be true, but drivers may compile != as an ordered compare (WGSL allows assuming no NaNs).
+      if (st === 'float32' || st === 'float16') return `t_ne_${wgslType(st)}(${a()}, ${b()})`;
+      return `(${a()} != ${b()})`;
+    }
     case 'pow': return `t_pow_${t}(${a()}, ${b()})`;
     case 'mod': return isF ? `t_fmod_${t}(${a()}, ${b()})` : `t_imod_${t}(${a()}, ${b()})`;
     case 'where': return `select(${emit(n.src[2]!, ix, fb, leaf)}, ${emit(n.src[1]!, ix, fb, leaf)}, ${emit(n.src[0]!, ix, fb, leaf)})`;
+    case 'lt': case 'le':
+      // WGSL orders numbers only: bools compare as 0/1.
+      if (n.src[0]!.dtype === 'bool') return `(u32(${a()}) ${BIN[n.op]} u32(${b()}))`;
+      return `(${a()} ${BIN[n.op]} ${b()})`;
     default: {
       const op = BIN[n.op as BinaryOp];
       if (!op) throw new Error(`codegen: no rule for ${n.op}`);
@@ -132,8 +147,13 @@ export function helpers(body: string): string {
     const uses = (f: string) => body.includes(`${f}_${t}(`);
     if (uses('t_tanh')) out.push(`fn t_tanh_${t}(x: ${t}) -> ${t} { let e = exp(${t}(-2.0) * abs(x)); return sign(x) * (${one} - e) / (${one} + e); }`);
     if (uses('t_sigmoid')) out.push(`fn t_sigmoid_${t}(x: ${t}) -> ${t} { let e = exp(-abs(x)); return select(e, ${one}, x >= ${z}) / (${one} + e); }`);
-    if (uses('t_max')) out.push(`fn t_max_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a > b || a != a); }`);
-    if (uses('t_min')) out.push(`fn t_min_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a < b || a != a); }`);
+    // NaN tests by bit pattern: drivers may fold `a != a` to false (WGSL lets them assume no NaNs).
+    if (['t_isnan', 't_max', 't_min', 't_ne', 't_sign'].some(uses))
+      out.push(`fn t_isnan_${t}(x: ${t}) -> bool { return (bitcast<u32>(f32(x)) & 0x7fffffffu) > 0x7f800000u; }`);
+    if (uses('t_max')) out.push(`fn t_max_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a > b || t_isnan_${t}(a)); }`);
+    if (uses('t_min')) out.push(`fn t_min_${t}(a: ${t}, b: ${t}) -> ${t} { return select(b, a, a < b || t_isnan_${t}(a)); }`);
+    if (uses('t_ne')) out.push(`fn t_ne_${t}(a: ${t}, b: ${t}) -> bool { return a != b || t_isnan_${t}(a) || t_isnan_${t}(b); }`);
+    if (uses('t_sign')) out.push(`fn t_sign_${t}(x: ${t}) -> ${t} { return select(sign(x), x, t_isnan_${t}(x)); }`);
     if (uses('t_fmod') || uses('t_pow')) out.push(`fn t_fmod_${t}(a: ${t}, b: ${t}) -> ${t} { return a - b * floor(a / b); }`);
     if (uses('t_pow')) out.push(
       `fn t_pow_${t}(x: ${t}, y: ${t}) -> ${t} {\n` +

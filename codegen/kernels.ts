@@ -66,6 +66,7 @@ export function kernelName(k: Kernel, roots: readonly Node[], reads: readonly No
     if (!['reshape', 'expand', 'permute', 'shrink', 'pad'].includes(op) && !ops.includes(op)) ops.push(op);
   }
   const prefix = k.kind === 'elementwise' ? 'ew' : k.kind;
+  if (k.kind === 'matmul' && ops.includes('matmul')) ops.splice(ops.indexOf('matmul'), 1);
   const body = ops.slice(0, 6).join('_') + (ops.length > 6 ? `_and${ops.length - 6}more` : '');
   return `${prefix}_${body || 'copy'}`;
 }

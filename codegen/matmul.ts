@@ -93,7 +93,7 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
     L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, acc_${i}_${j}); }`);
 
-  const name = kernelName(k, out === mm ? [mm] : [out], k.reads).replace(/^matmul_/, 'matmul_');
+  const name = kernelName(k, out === mm ? [mm] : [out], k.reads);
   const exit = `if (g >= ${groups}) { return; }`;
   const main = `@compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -46,7 +46,13 @@ export function unary(op: Node['op'], x: number, d: DType, srcType: DType): numb
     case 'floor': return Math.floor(x);
     case 'sign': return Number.isNaN(x) ? NaN : Math.sign(x);
     case 'not': return x ? 0 : 1;
-    case 'cast': return srcType === 'bool' || d !== 'bool' ? roundTo(d, x) : x !== 0 ? 1 : 0;
+    case 'detach': return x;
+    case 'cast':
+      if (d === 'bool') return x !== 0 ? 1 : 0;
+      if (isInt(d) && isInt(srcType)) return wrapInt(d, x); // WGSL reinterprets the bits
+      // WGSL saturates float -> int to the nearest float32 that fits (2^31 - 128, 2^32 - 256)
+      if (isInt(d) && !Number.isNaN(x)) return d === 'int32' ? Math.trunc(Math.min(Math.max(x, -2147483648), 2147483520)) : Math.trunc(Math.min(Math.max(x, 0), 4294967040));
+      return roundTo(d, x);
     default: throw new Error(`interpreter: ${op} is not unary`);
   }
 }

@@ -14,7 +14,7 @@
 import type { DType } from './dtype.ts';
 import type { Shape } from './shape.ts';
 
-export type UnaryOp = 'neg' | 'recip' | 'sqrt' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'abs' | 'floor' | 'sign' | 'not' | 'cast';
+export type UnaryOp = 'neg' | 'recip' | 'sqrt' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'abs' | 'floor' | 'sign' | 'not' | 'cast' | 'detach';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'mod' | 'lt' | 'le' | 'eq' | 'ne' | 'and' | 'or';
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ViewOp = 'reshape' | 'permute' | 'expand' | 'pad' | 'shrink';
@@ -28,7 +28,7 @@ export type Op =
   | ViewOp    // index transforms, never copies: reshape, permute(arg perm), expand, pad(arg [lo,hi][]), shrink(arg ShrinkArg)
   | 'matmul'; // [...batch, M, K] x [...batch, K, N] -> [...batch, M, N], batch dims equal
 
-export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'recip', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'abs', 'floor', 'sign', 'not', 'cast'];
+export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'recip', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'abs', 'floor', 'sign', 'not', 'cast', 'detach'];
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'mod', 'lt', 'le', 'eq', 'ne', 'and', 'or'];
 export const VIEW_OPS: readonly ViewOp[] = ['reshape', 'permute', 'expand', 'pad', 'shrink'];
 export const COMPARE_OPS: readonly BinaryOp[] = ['lt', 'le', 'eq', 'ne'];

@@ -165,7 +165,10 @@ export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => 
     if (n.op === 'reduce' || n.op === 'matmul') return; // a different index space; handled as anchors
     for (const s of n.src) walk(s, at);
   };
-  if (root.op === 'reduce') walk(root.src[0]!, ix); else for (const s of root.src) walk(s, ix);
+  // A view root reads its source at the view's mapped index, not at `ix` (matmul(a, b).T as an output).
+  if (root.op === 'reduce') walk(root.src[0]!, ix);
+  else if (isView(root.op)) walk(root.src[0]!, viewIx(root, ix, probeScope).ix);
+  else for (const s of root.src) walk(s, ix);
   return found;
 }
 
@@ -192,12 +195,12 @@ function fuseRows(g: KernelGraph, rootSet: Set<Node>): void {
       for (const c of g.consumers(k)) {
         const okFull = (root: Node) => reduces.every((r) => accessesOf(root, fullIx(k.full), r, stop).every((ix) => ix.idx(probeScope).join(',') === pattern));
         let stages: Stage[] | null = null;
-        if (c.kind === 'row' && sameRows(c, k.full, k.axes) && c.stages.every((s) => s.kind === 'reduce' && okFull(s.node))) stages = c.stages;
+        const okRow = (root: Node) => reduces.every((r) => accessesOf(root, new Ix(root.shape, ROW_LIN), r, stop).every((ix) => ix.knownLin === ROW_LIN));
+        if (c.kind === 'row' && sameRows(c, k.full, k.axes) && c.stages.every((s) => (s.kind === 'row' ? okRow(s.node) : okFull(s.node)))) stages = c.stages;
         else if (c.kind === 'elementwise' && c.outputs.length === 1) {
           const o = c.outputs[0]!;
           if (shapesEqual(o.shape, k.full) && okFull(o)) stages = [{ kind: 'full', node: o }];
-          else if (numel(o.shape) === rows && reduces.every((r) => accessesOf(o, new Ix(o.shape, ROW_LIN), r, stop).every((ix) => ix.knownLin === ROW_LIN)))
-            stages = [{ kind: 'row', node: o }];
+          else if (numel(o.shape) === rows && okRow(o)) stages = [{ kind: 'row', node: o }];
         }
         if (!stages || g.wouldCycle(k, c)) continue;
         g.merge(k, c, () => { k.stages.push(...stages!); });

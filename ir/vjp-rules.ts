@@ -37,6 +37,7 @@ export const VJP_RULES: Record<Op, Rule> = {
   },
   mod: (g, n) => [g, B.neg(B.mul(g, B.un('floor', B.div(n.src[0]!, n.src[1]!))))],
   lt: none, le: none, eq: none, ne: none, and: none, or: none, not: none,
+  detach: none,
   neg: (g) => [B.neg(g)],
   recip: (g, n) => [B.neg(B.mul(g, B.mul(n, n)))],
   sqrt: (g, n) => [B.div(g, B.scale(n, 2))],

@@ -73,6 +73,7 @@ export const fullLike = (t: Tensor, v: number) => full(t.shape, v, t.dtype);
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
   if (stop === undefined) { stop = start; start = 0; }
   if (step === 0) throw new TesseraError('arange', 'step must not be 0');
+  checkDtype('arange', dtype);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const d = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
   const iota = Node.make('iota', d, [n], [], 0);
@@ -82,6 +83,7 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
 
 /** n x n identity (or n x m). */
 export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
+  checkShape('eye', [n, m]); checkDtype('eye', dtype);
   const r = Node.make('expand', 'int32', [n, m], [Node.make('reshape', 'int32', [n, 1], [Node.make('iota', 'int32', [n], [], 0)])]);
   const c = Node.make('expand', 'int32', [n, m], [Node.make('reshape', 'int32', [1, m], [Node.make('iota', 'int32', [m], [], 0)])]);
   return T(Node.make('cast', dtype, [n, m], [Node.make('eq', 'bool', [n, m], [r, c])]));

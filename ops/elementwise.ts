@@ -16,8 +16,8 @@ export const neg = (x: TensorLike) => {
   const n = nodeOf(x, 'neg');
   return T(unaryNode('neg', n.dtype === 'bool' ? cast(n, 'int32') : n));
 };
-export const abs = (x: TensorLike) => T(unaryNode('abs', nodeOf(x, 'abs')));
-export const sign = (x: TensorLike) => T(unaryNode('sign', nodeOf(x, 'sign')));
+export const abs = (x: TensorLike) => { const n = nodeOf(x, 'abs'); return T(n.dtype === 'bool' ? n : unaryNode('abs', n)); };
+export const sign = (x: TensorLike) => { const n = nodeOf(x, 'sign'); return T(n.dtype === 'bool' ? n : unaryNode('sign', n)); };
 export const floor = (x: TensorLike) => { const n = nodeOf(x, 'floor'); return isFloat(n.dtype) ? T(unaryNode('floor', n)) : T(n); };
 export const exp = un('exp', 'exp');
 export const log = un('log', 'log');
@@ -28,6 +28,8 @@ export const tanh = un('tanh', 'tanh');
 export const sigmoid = un('sigmoid', 'sigmoid');
 export const reciprocal = un('recip', 'reciprocal');
 export const rsqrt = (x: TensorLike) => reciprocal(sqrt(x));
+/** Identity whose gradient is zero (JAX's stop_gradient, PyTorch's detach). */
+export const stopGradient = (x: TensorLike) => T(unaryNode('detach', nodeOf(x, 'stopGradient')));
 export const logicalNot = (x: TensorLike) => T(unaryNode('not', cast(nodeOf(x, 'logicalNot'), 'bool')));
 
 export const add = (a: TensorLike, b: TensorLike) => { const [x, y] = operands('add', a, b); return T(binaryNode('add', x, y)); };

@@ -59,10 +59,14 @@ export function unaryNode(op: UnaryOp, x: Node, dtype: DType = x.dtype): Node {
   return Node.make(op, dtype, x.shape, [x]);
 }
 
+const ARITH = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'mod', 'pow']);
+
 /** A binary node with broadcasting and dtype promotion (`outDtype` overrides, e.g. bool for compares). */
 export function binaryNode(op: BinaryOp, a: Node, b: Node, name: string = op, compute?: DType, outDtype?: DType): Node {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const dt = compute ?? promote(a.dtype, b.dtype);
+  let dt = compute ?? promote(a.dtype, b.dtype);
+  // WGSL has no bool arithmetic: bools count as int32 0/1 here, as in neg and sum.
+  if (dt === 'bool' && ARITH.has(op)) dt = 'int32';
   const aa = broadcastTo(cast(a, dt), shape, name), bb = broadcastTo(cast(b, dt), shape, name);
   return Node.make(op, outDtype ?? dt, shape, [aa, bb]);
 }

@@ -89,7 +89,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     const pads = n.shape.map((_, d) => (d === ax ? [off, total - off - n.shape[ax]!] : [0, 0]) as [number, number]);
     off += n.shape[ax]!;
     const p = pad(T(n), pads);
-    acc = acc ? T(Node.make('add', p.dtype, p.shape, [acc.node, p.node])) : p;
+    acc = acc ? T(Node.make(p.dtype === 'bool' ? 'or' : 'add', p.dtype, p.shape, [acc.node, p.node])) : p;
   }
   return acc!;
 }

@@ -4,7 +4,7 @@ import { Node, type ReduceOp } from '../ir/node.ts';
 import { normAxes, numel } from '../ir/shape.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { broadcastTo, cast, constant, nodeOf, reshape, T, type TensorLike } from './graph.ts';
-import { add, div, eq, exp, log, mul, sub, where } from './elementwise.ts';
+import { add, div, eq, exp, log, mul, stopGradient, sub, where } from './elementwise.ts';
 import type { Tensor } from './tensor.ts';
 
 export interface ReduceOptions { keepdims?: boolean }
@@ -60,11 +60,12 @@ function argReduce(kind: 'max' | 'min', x: TensorLike, axis: number | undefined,
 export const argmax = (x: TensorLike, axis?: number, keepdims = false) => argReduce('max', x, axis, keepdims);
 export const argmin = (x: TensorLike, axis?: number, keepdims = false) => argReduce('min', x, axis, keepdims);
 
-/** log(sum(exp(x))) computed stably (max subtracted first). */
+/** log(sum(exp(x))) computed stably (max subtracted first; the max carries no gradient, since
+ * the result does not depend on the shift). */
 export function logsumexp(x: TensorLike, axes?: Axes, keepdims = false): Tensor {
   const n = nodeOf(x, 'logsumexp');
   const ax = normAxes('logsumexp', axes, n.shape.length);
-  const m = max(T(n), ax, true);
+  const m = stopGradient(max(T(n), ax, true));
   const r = add(log(sum(exp(sub(T(n), m)), ax, true)), m);
   return keepdims ? r : T(reshape(r.node, n.shape.filter((_, i) => !ax.includes(i))));
 }

@@ -85,6 +85,14 @@ export class Tensor {
   }
 
   toString(): string { return `Tensor(${this.dtype}[${this.shape.join(', ')}])`; }
+
+  /** A tensor is not a JS number: `t > 0` or `t * 2` would silently compute with NaN, so they throw. */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'number')
+      throw new TesseraError('Tensor', `a ${this.dtype} tensor of shape [${this.shape.join(', ')}] cannot be used as a JS number (comparison or arithmetic)`,
+        'use tensor ops (gt, mul, where) on tensors, or read a value first with await t.item() outside traced functions');
+    return this.toString();
+  }
 }
 
 /** @internal a tensor over host data (uploaded on first use). */

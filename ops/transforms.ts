@@ -7,6 +7,14 @@
  * jitted again). `jit` compiles the traced graph into a Program once per input signature
  * (shapes, dtypes and static arguments) and replays it: no re-tracing, no new pipelines, one
  * submit per call.
+ *
+ * Non-differentiable inputs: gradients only flow through float tensors. An int32, uint32 or bool
+ * argument (or a float argument the output does not depend on) gets a float32 (for float16
+ * inputs, float16) tensor of zeros of its own shape, from grad, valueAndGrad and vjp alike.
+ * Casts to an integer type, comparisons, floor, sign and where's condition pass no gradient.
+ *
+ * Traced functions run synchronously on placeholders: they cannot read values (data(), item()),
+ * so value-dependent JS branching is an error (use where()); shapes and dtypes are static.
  */
 import { backward } from '../ir/autodiff.ts';
 import { isFloat } from '../ir/dtype.ts';
@@ -17,7 +25,7 @@ import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import type { Program } from '../runtime/program.ts';
-import { storageOf, unbindStorage } from '../runtime/storage.ts';
+import { storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten, type PyTree } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
@@ -30,17 +38,41 @@ function placeholderFor(t: Tensor, name: string): Node {
   return n;
 }
 
+const isThenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * Tracing runs f synchronously: an async f (one that awaits, e.g. to read a value with data() or
+ * item() and branch on it) cannot be traced. Its promise is silenced here (reading a traced tensor
+ * rejects it) and the call fails with one clear error instead.
+ */
+function rejectAsync(out: unknown, op: string): void {
+  if (!isThenable(out)) return;
+  Promise.resolve(out).catch(() => {});
+  throw new TesseraError(op, 'the function returned a Promise: traced functions must be synchronous and cannot read tensor values (data(), item(), toArray())',
+    'compute with tensor ops only; branch on values with where(), not with JS if');
+}
+
 /** Traces f on placeholders for the tensors in `args[argnums]`; returns the graph and a substitution back. */
 function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: string) {
-  for (const i of argnums) if (i < 0 || i >= args.length) throw new TesseraError(op, `argnums ${i} is out of range for ${args.length} arguments`);
+  for (const i of argnums)
+    if (!Number.isInteger(i) || i < 0 || i >= args.length)
+      throw new TesseraError(op, `argnums ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, `use integers in [0, ${args.length - 1}]`);
+  if (new Set(argnums).size !== argnums.length) throw new TesseraError(op, `argnums ${JSON.stringify(argnums)} repeats an argument`, 'name each argument once');
   const back = new Map<Node, Node>();
   const flats = argnums.map((i) => flatten(args[i]));
+  flats.forEach((fl, k) => {
+    if (!fl.leaves.length) throw new TesseraError(op, `argument ${argnums[k]} (${typeof args[argnums[k]!]}) contains no tensors to differentiate`, 'pass tensors at the argnums positions');
+  });
   const holders = flats.map((fl) => fl.leaves.map((t) => { const p = placeholderFor(t, 'param'); back.set(p, t.use(op)); return p; }));
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
   const out = f(...traced);
+  rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
+
+/** The gradient of an input nothing flowed to: zeros of its shape (float32 for int and bool inputs). */
+const zeroGrad = (w: Node) => Node.make('const', isFloat(w.dtype) ? w.dtype : 'float32', w.shape, [], 0);
 
 function scalarOutput(out: unknown, op: string): Node {
   if (!(out instanceof Tensor)) throw new TesseraError(op, `the function must return a scalar Tensor, got ${typeof out}`, 'return e.g. loss.mean()');
@@ -54,7 +86,7 @@ function gradsOf(outNode: Node, holders: Node[][], flats: ReturnType<typeof flat
   const seed = Node.make('const', outNode.dtype, outNode.shape, [], 1);
   const gs = backward([outNode], [seed], wrt);
   // Non-differentiable (int/bool) or unused inputs get zeros of their own shape.
-  const filled = gs.map((g, i) => g ?? Node.make('const', isFloat(wrt[i]!.dtype) ? wrt[i]!.dtype : 'float32', wrt[i]!.shape, [], 0));
+  const filled = gs.map((g, i) => g ?? zeroGrad(wrt[i]!));
   const real = substitute(filled);
   let k = 0;
   return flats.map((fl) => fl.unflatten(fl.leaves.map(() => T(real[k++]!))));
@@ -91,7 +123,7 @@ export function vjp(f: (...args: Tensor[]) => Tensor, ...primals: Tensor[]): [Te
     if (ct.dtype !== o.dtype || ct.shape.join() !== o.shape.join())
       throw new TesseraError('vjp', `cotangent ${ct.dtype}${fmtShape(ct.shape)} does not match the output ${o.dtype}${fmtShape(o.shape)}`);
     const wrt = holders.flat();
-    const gs = backward([o], [ct.use('vjp')], wrt).map((g, i) => g ?? Node.make('const', wrt[i]!.dtype, wrt[i]!.shape, [], 0));
+    const gs = backward([o], [ct.use('vjp')], wrt).map((g, i) => g ?? zeroGrad(wrt[i]!));
     return substitute(gs).map((n) => T(n));
   }];
 }
@@ -102,6 +134,24 @@ export interface JitOptions {
   donate?: number[];
 }
 interface Compiled { program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any }
+
+/**
+ * Consumes the donated arguments after a call: each tensor is disposed and its buffer goes back to
+ * the pool now, even where another node still aliases it (realizing a tensor leaves its earlier
+ * node holding the same buffer until that node is collected), so a donating loop runs in constant
+ * memory. Buffers that a result or a non-donated argument of this call shares are kept.
+ */
+function donateArgs(args: unknown[], donate: readonly number[], argStorages: readonly Storage[], resultStorages: readonly Storage[]): void {
+  const donated = new Set<Storage>();
+  const keep = new Set<Storage>(resultStorages);
+  let k = 0;
+  args.forEach((a, i) => {
+    for (const _ of flatten(a).leaves) { (donate.includes(i) ? donated : keep).add(argStorages[k]!); k++; }
+  });
+  for (let j = k; j < argStorages.length; j++) keep.add(argStorages[j]!); // captured constants
+  for (const i of donate) for (const t of flatten(args[i]).leaves) t.dispose();
+  for (const s of donated) if (!keep.has(s)) while (!s.freed) s.release();
+}
 
 export interface Jitted<A extends unknown[], R> {
   (...args: A): Promise<R>;
@@ -120,6 +170,8 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
   const cache = new Map<string, Promise<Compiled>>();
   let traces = 0, lastDispatches = 0;
   const call = async (...args: A): Promise<R> => {
+    for (const i of opts.donate ?? [])
+      if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);
     const sig = flat.structure + '|' + flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';');
     let cp = cache.get(sig);
@@ -128,9 +180,11 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         traces++;
         const holders = flat.leaves.map((t) => placeholderFor(t, 'arg'));
         const tracedArgs = flatten(args).unflatten(holders.map((h) => T(h))) as A;
-        let out: unknown;
-        try { out = f(...tracedArgs); }
-        finally { /* placeholders stay tracers: reading them later is an error */ }
+        // Placeholders stay tracers: reading them, now or later, is an error.
+        const out: unknown = f(...tracedArgs);
+        // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
+        if (isThenable(out)) await out;
+        rejectAsync(out, 'jit');
         const of = flatten(out);
         const roots = runPasses(substituteRealized(of.leaves.map((t) => t.use('jit'))));
         const used = new Set(inputsOf(roots));
@@ -154,7 +208,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     const storages = [...argNodes, ...c.inputs.slice(argNodes.length)].map(storageOf);
     const e = await engine();
     const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
-    for (const i of opts.donate ?? []) for (const t of flatten(args[i]).leaves) { if (t.node.op === 'input') unbindStorage(t.node); t.dispose(); }
+    donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };
   Object.defineProperty(call, 'traceCount', { get: () => traces });

@@ -14,7 +14,7 @@ import { getDevice, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
-import { compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
+import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
@@ -85,6 +85,7 @@ export const tracers = new WeakSet<Node>();
  */
 export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
   const e = await engine();
+  checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));
   const inputs = inputsOf(roots);
   for (const n of inputs)

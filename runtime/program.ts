@@ -60,17 +60,28 @@ export class Program {
   }
 }
 
+/**
+ * Throws a TesseraError naming the (outermost) op when a tensor in the graph of `roots` is larger than one
+ * storage binding may be. Constants are only stored when they are roots (otherwise inlined).
+ * Called on the user's graph before the passes (so the error names the op the user called) and
+ * again on the compiled graph.
+ */
+export function checkBindingLimit(roots: readonly Node[], limit: number): void {
+  const rootSet = new Set(roots);
+  for (const n of toposort(roots).reverse()) { // users first: name the outermost op that is too large
+    const bytes = numel(n.shape) * byteSize(n.dtype);
+    if (bytes > limit && (n.op !== 'const' || rootSet.has(n)))
+      throw new TesseraError(n.op, `a ${n.dtype} tensor of shape ${fmtShape(n.shape)} needs ${bytes} bytes, over this device's storage binding limit of ${limit} bytes`,
+        'split the work into smaller tensors (e.g. process the batch in chunks)');
+  }
+}
+
 /** Compiles `roots` (already through the graph passes); `inputs` are the input nodes in slot order. */
 export async function compileProgram(roots: readonly Node[], inputs: readonly Node[], dev: Device, pipelines: PipelineCache, opts: CompileOptions = {}): Promise<Program> {
   counters.programsCompiled++;
   const flags = debugFlags();
   if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
-  for (const n of toposort(roots)) {
-    const bytes = numel(n.shape) * byteSize(n.dtype);
-    if (bytes > dev.caps.maxBindingSize && n.op !== 'const')
-      throw new TesseraError(n.op, `a ${n.dtype} tensor of shape ${fmtShape(n.shape)} needs ${bytes} bytes, over this device's storage binding limit of ${dev.caps.maxBindingSize} bytes`,
-        'split the work into smaller tensors (e.g. process the batch in chunks)');
-  }
+  checkBindingLimit(roots, dev.caps.maxBindingSize);
   const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
   const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: dev.caps.maxBuffers });
   const slotOf = new Map<Node, number>();

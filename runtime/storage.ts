@@ -61,3 +61,5 @@ export function storageOf(node: Node): Storage {
   return s;
 }
 export const hasStorage = (node: Node) => storageOfNode.has(node) && !storageOfNode.get(node)!.freed;
+/** The host copy of an input's data, if it has one (tensors made from JS data; not GPU results). */
+export const hostDataOf = (node: Node): TypedArray | null => storageOfNode.get(node)?.host ?? null;

@@ -36,6 +36,7 @@ export function simplifyNode(n: Node): Node {
     case 'div': if (cb === 1 && sameAs(a!, n)) return a!; break;
     case 'neg': if (a!.op === 'neg') return a!.src[0]!; break;
     case 'not': if (a!.op === 'not') return a!.src[0]!; break;
+    case 'detach': return a!;
     case 'cast': if (a!.dtype === n.dtype) return a!; break;
     case 'pow':
       if (cb === 1) return a!;

@@ -3,12 +3,25 @@
  * results over chunks, then over the partials), so the work spreads over many workgroups instead
  * of one. Padding uses the reduction's identity, so any length works.
  */
+import type { DType } from '../dtype.ts';
 import type { ReduceArg } from '../node.ts';
 import { Node } from '../node.ts';
 import { numel } from '../shape.ts';
 import { rewrite } from './rewrite.ts';
 
 const CHUNK = 1024, MIN_EXTENT = 8192, MAX_ROWS = 64;
+
+/** The identity of max/min in dtype d (infinities exist only for floats). */
+function identity(op: 'max' | 'min', d: DType): number {
+  const hi = op === 'min';
+  switch (d) {
+    case 'float32': case 'float16': return hi ? Infinity : -Infinity;
+    case 'int32': return hi ? 2147483647 : -2147483648;
+    case 'uint32': return hi ? 4294967295 : 0;
+    case 'bool': return hi ? 1 : 0;
+    default: return d satisfies never;
+  }
+}
 
 export function splitReductionNode(n: Node): Node {
   if (n.op !== 'reduce') return n;
@@ -26,7 +39,7 @@ export function splitReductionNode(n: Node): Node {
     if (op !== 'sum') {
       const ones = Node.make('const', 'bool', [rows, red], [], 1);
       const mask = Node.make('pad', 'bool', [rows, padded], [ones], pads);
-      const ident = Node.make('const', x.dtype, [rows, padded], [], op === 'max' ? -Infinity : Infinity);
+      const ident = Node.make('const', x.dtype, [rows, padded], [], identity(op, x.dtype));
       y = Node.make('where', x.dtype, [rows, padded], [mask, y, ident]);
     }
   }

@@ -1,15 +1,16 @@
 /** Activations composed from primitives (so they fuse into neighbours and differentiate). */
 import { normAxis } from '../../ir/shape.ts';
-import { exp, sub, div, mul, add, sqrt } from '../elementwise.ts';
+import { exp, sub, div, mul, add, sqrt, stopGradient } from '../elementwise.ts';
 import { nodeOf, T, type TensorLike } from '../graph.ts';
 import { logsumexp, max, mean, sum, variance } from '../reduce.ts';
 import type { Tensor } from '../tensor.ts';
 
-/** softmax over `axis` (default last): exp(x - max) / sum(exp(x - max)); one row kernel. */
+/** softmax over `axis` (default last): exp(x - max) / sum(exp(x - max)); one row kernel. The
+ * max only guards against overflow (softmax is shift-invariant), so it carries no gradient. */
 export function softmax(x: TensorLike, axis = -1): Tensor {
   const n = nodeOf(x, 'softmax');
   const a = normAxis('softmax', axis, n.shape.length);
-  const e = exp(sub(T(n), max(T(n), a, true)));
+  const e = exp(sub(T(n), stopGradient(max(T(n), a, true))));
   return div(e, sum(e, a, true));
 }
 

@@ -1,0 +1,133 @@
+/** Fusion (dispatch counts), the storage-buffer limit, and deterministic code generation. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as ts from '../index.ts';
+import { compilerOptions } from '../index.ts';
+import { allclose, checkAgainstInterpreter, dispatchesOf, rnd, wgslOf } from './helpers.ts';
+
+test('an elementwise chain of ten ops is one dispatch', async () => {
+  const x = rnd([4, 33], { seed: 1 });
+  const y = x.mul(2).add(1).sub(0.5).abs().sqrt().exp().neg().tanh().square().sigmoid();
+  const expected = await checkAgainstInterpreter(y.add(0)); // the same graph (x + 0 simplifies away)
+  const x2 = rnd([4, 33], { seed: 1 });
+  const { data, dispatches } = await dispatchesOf(x2.mul(2).add(1).sub(0.5).abs().sqrt().exp().neg().tanh().square().sigmoid());
+  assert.is(dispatches, 1);
+  allclose(data, expected.expected);
+});
+
+test('softmax over the last axis is one dispatch', async () => {
+  const x = rnd([5, 37], { lo: -4, hi: 4, seed: 2 });
+  const { expected } = await checkAgainstInterpreter(ts.softmax(x));
+  const { data, dispatches } = await dispatchesOf(ts.softmax(rnd([5, 37], { lo: -4, hi: 4, seed: 2 })));
+  assert.ok(dispatches <= 3, `${dispatches} dispatches`);
+  assert.is(dispatches, 1);
+  allclose(data, expected);
+  allclose(await ts.softmax(ts.tensor([[1, 2, 3], [0, 0, 0]], { dtype: 'float32' })).data(),
+    [0.09003057, 0.24472847, 0.66524096, 1 / 3, 1 / 3, 1 / 3]);
+});
+
+test('mean is one dispatch', async () => {
+  const { data, dispatches } = await dispatchesOf(ts.mean(ts.tensor([[1, 2, 3], [4, 5, 9]], { dtype: 'float32' }), 1));
+  assert.is(dispatches, 1);
+  allclose(data, [2, 6]);
+  const r = await dispatchesOf(ts.mean(rnd([6, 40], { seed: 3 })));
+  assert.is(r.dispatches, 1);
+});
+
+test('relu(x*a+b) * sigmoid(x) - tanh(x)*0.5 + exp(-x*x) is one dispatch', async () => {
+  const f = (seed: number) => {
+    const x = rnd([3, 50], { seed }), a = rnd([50], { seed: seed + 1 }), b = rnd([3, 1], { seed: seed + 2 });
+    return ts.relu(x.mul(a).add(b)).mul(ts.sigmoid(x)).sub(ts.tanh(x).mul(0.5)).add(ts.exp(x.mul(x).neg()));
+  };
+  const { expected } = await checkAgainstInterpreter(f(10));
+  const { data, dispatches } = await dispatchesOf(f(10));
+  assert.is(dispatches, 1);
+  allclose(data, expected);
+});
+
+test('matmul + bias + relu is one dispatch', async () => {
+  const f = () => ts.relu(ts.matmul(rnd([6, 9], { seed: 4 }), rnd([9, 5], { seed: 5 })).add(rnd([5], { seed: 6 })));
+  const { expected } = await checkAgainstInterpreter(f());
+  const { data, dispatches } = await dispatchesOf(f());
+  assert.is(dispatches, 1);
+  allclose(data, expected);
+});
+
+test('fuse = false gives one kernel per op, same values', async () => {
+  const f = () => ts.softmax(rnd([4, 9], { seed: 7 }).mul(3).add(1));
+  const fused = await dispatchesOf(f());
+  const saved = compilerOptions.fuse;
+  compilerOptions.fuse = false;
+  try {
+    const unfused = await dispatchesOf(f());
+    assert.ok(unfused.dispatches > fused.dispatches, `unfused ${unfused.dispatches} vs fused ${fused.dispatches}`);
+    assert.ok(unfused.dispatches >= 6, `${unfused.dispatches} dispatches`);
+    allclose(unfused.data, fused.data);
+    const { expected } = await checkAgainstInterpreter(rnd([4, 9], { seed: 8 }).exp().add(1).log());
+    allclose(await rnd([4, 9], { seed: 8 }).exp().add(1).log().data(), expected);
+  } finally {
+    compilerOptions.fuse = saved;
+  }
+  assert.is(compilerOptions.fuse, saved);
+});
+
+test('independent outputs of one shape share a kernel (realizeAll)', async () => {
+  const x = rnd([8], { seed: 9 });
+  const a = x.mul(2), b = x.add(1).exp();
+  const before = ts.stats().dispatches;
+  await ts.realizeAll([a, b]);
+  assert.is(ts.stats().dispatches - before, 1);
+  allclose(await a.data(), Array.from(await x.data(), (v) => v * 2));
+});
+
+test('a kernel never binds more storage buffers than the device allows: sum of 20 inputs', async () => {
+  const dev = await ts.getDevice();
+  const max = dev.caps.maxBuffers;
+  const xs = Array.from({ length: 20 }, (_, i) => rnd([3, 5], { seed: 100 + i }));
+  let acc = xs[0]!;
+  for (const x of xs.slice(1)) acc = acc.add(x);
+  const wgsl = await wgslOf(acc);
+  for (const w of wgsl) {
+    const bindings = (w.match(/@binding\(/g) ?? []).length;
+    assert.ok(bindings <= max, `a kernel binds ${bindings} buffers, the device allows ${max}`);
+  }
+  assert.ok(wgsl.length >= 2, 'the sum must be split into several kernels');
+  const { expected } = await checkAgainstInterpreter(acc, { rtol: 1e-5, atol: 1e-5 });
+  // hand check of one element
+  let e = 0;
+  for (const x of xs) e += (await x.data())[7]!;
+  allclose([expected[7]!], [e], { rtol: 1e-5 });
+});
+
+test('the buffer limit with a reduction and a matmul reading many inputs', async () => {
+  const xs = Array.from({ length: 18 }, (_, i) => rnd([4, 6], { seed: 200 + i }));
+  let acc = xs[0]!;
+  for (const x of xs.slice(1)) acc = acc.add(x.mul(0.5));
+  await checkAgainstInterpreter(ts.softmax(acc), { rtol: 1e-5, atol: 1e-6 });
+  const ys = Array.from({ length: 18 }, (_, i) => rnd([4, 6], { seed: 300 + i }));
+  let b = ys[0]!;
+  for (const y of ys.slice(1)) b = b.sub(y);
+  await checkAgainstInterpreter(ts.matmul(b, rnd([6, 3], { seed: 400 })).add(rnd([3], { seed: 401 })), { rtol: 1e-5, atol: 1e-5 });
+});
+
+test('the same graph twice generates identical WGSL', async () => {
+  const g = (seed: number) => ts.softmax(ts.matmul(rnd([4, 8], { seed }), rnd([8, 6], { seed: seed + 1 })).add(rnd([6], { seed: seed + 2 })).relu())
+    .add(rnd([4, 6], { seed: seed + 3 }).T.reshape([4, 6]).exp());
+  const a = await wgslOf(g(1)), b = await wgslOf(g(50));
+  assert.ok(a.length >= 2);
+  assert.equal(a, b);
+  const c = await wgslOf(ts.sum(rnd([3, 9000], { seed: 5 }).mul(2), 1)), d = await wgslOf(ts.sum(rnd([3, 9000], { seed: 6 }).mul(2), 1));
+  assert.equal(c, d);
+});
+
+test('a realized intermediate is reused, not recomputed', async () => {
+  const x = rnd([16], { seed: 11 });
+  const h = x.exp().add(1);
+  await h.realize();
+  const { dispatches } = await dispatchesOf(h.mul(2));
+  assert.is(dispatches, 1);
+  const { dispatches: none } = await dispatchesOf(h);
+  assert.is(none, 0);
+});
+
+test.run();
