@@ -64,11 +64,18 @@ export function aliasOf(n: Node): Node | null {
   return null;
 }
 
+/** Programs kept for reuse (least recently used are dropped first). */
+const MAX_PROGRAMS = 512;
+
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
   const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(roots, inputs)}`;
   let p = e.programs.get(key);
-  if (p) counters.programCacheHits++;
-  else {
+  if (p) {
+    counters.programCacheHits++;
+    e.programs.delete(key); // keep the map in least-recently-used order
+    e.programs.set(key, p);
+  } else {
+    if (e.programs.size >= MAX_PROGRAMS) e.programs.delete(e.programs.keys().next().value!);
     p = compileProgram(roots, inputs, e.dev, e.pipelines, opts);
     e.programs.set(key, p);
     p.catch(() => e.programs.delete(key));

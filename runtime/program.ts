@@ -23,7 +23,9 @@ export interface CompileOptions {
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
 }
 
-interface Step { code: KernelCode; pipeline: GPUComputePipeline; slots: number[]; release: number[] }
+/** What a step keeps of its kernel: no graph nodes, so a cached Program holds no tensor memory alive. */
+export type StepCode = Pick<KernelCode, 'name' | 'wgsl' | 'grid' | 'threads'>;
+interface Step { code: StepCode; pipeline: GPUComputePipeline; slots: number[]; release: number[] }
 /** Where each root's result comes from: a slot a kernel writes, or an input it aliases. */
 type OutputRef = { slot: number };
 
@@ -33,7 +35,6 @@ export class Program {
     readonly slotBytes: number[],
     readonly inputSlots: number,
     readonly outputs: OutputRef[],
-    readonly kernels: Kernel[],
   ) {}
   get dispatches(): number { return this.steps.length; }
 
@@ -103,11 +104,11 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
       lastUse.set(s, i);
       return s;
     });
-    return { code, pipeline: pipes[i]!, slots, release: [] };
+    return { code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline: pipes[i]!, slots, release: [] };
   });
   for (const [s, i] of lastUse) if (!keep.has(s)) steps[i]!.release.push(s);
   if (flags.has('kernels')) console.log(steps.map((s) => `${s.code.name} grid=${s.code.grid.join('x')}`).join('\n'));
-  return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })), kernels);
+  return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })));
 }
 
 /** A key for a graph's structure with inputs numbered by position: equal keys, same program. */

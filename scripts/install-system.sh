@@ -10,6 +10,9 @@ if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && \
    dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q bpo; then need_vk=0; fi
 [ -x /usr/lib/chromium/chromium ] && need_chromium=0
 [ "${TESSERA_SKIP_CHROMIUM:-}" = 1 ] && need_chromium=0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-system: not a Debian-like system; install a Vulkan/WebGPU driver and Chromium yourself if needed"; exit 0
+fi
 if [ $need_vk = 0 ] && [ $need_chromium = 0 ]; then echo "install-system: lavapipe and chromium present"; exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
