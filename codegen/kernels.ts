@@ -16,7 +16,7 @@ import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
 import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
-export interface DeviceCaps { maxWorkgroupsPerDim: number; maxWorkgroupSize: number; f16: boolean }
+export interface DeviceCaps { maxWorkgroupsPerDim: number; maxWorkgroupSize: number; f16: boolean; subgroups?: boolean }
 
 export interface KernelCode {
   name: string;
@@ -79,15 +79,16 @@ export function grid(groups: number, maxPerDim: number): [number, number, number
 }
 
 function header(wgsl: string, name: string, k: Kernel): string {
-  const enable = /\bf16\b/.test(wgsl) ? 'enable f16;\n' : '';
+  const enable = (/\bf16\b/.test(wgsl) ? 'enable f16;\n' : '') + (/\bsubgroupAdd\(/.test(wgsl) ? 'enable subgroups;\n' : '');
   return `${enable}// kernel ${name} (${k.kind})\n${wgsl}`;
 }
 
 const WG_ID = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>`;
 
 /** How a row kernel walks its rows: one invocation per row (`serial`), or a workgroup of `wg`
- * invocations per row combining partial results in a workgroup-shared tree. */
-export interface RowSchedule { serial: boolean; wg: number }
+ * invocations per row combining partial results in a workgroup-shared tree (sums may first
+ * combine within subgroups, when the adapter has them). */
+export interface RowSchedule { serial: boolean; wg: number; subgroups?: boolean }
 
 /** Geometry of a row kernel: rows (kept dims) x reduced extent. */
 export function rowGeometry(k: Kernel & { kind: 'row' }) {
@@ -186,6 +187,7 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
   const hasF = new Set<string>();
   let reduceCount = 0;
   const sharedTypes = new Set<string>();
+  let usesSubgroups = false;
   for (const s of k.stages) {
     const fb = new FnBuilder();
     const i = s.kind === 'reduce' ? reduces.indexOf(s.node) : reduces.length;
@@ -203,6 +205,21 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
       const comb = (a: string, c: string) => combine(op, s.node.dtype, a, c);
       if (serial) {
         bodyLines.push(`var acc${i} = ${id};`, `for (var j = 0; j < ${RED}; j++) { acc${i} = ${comb(`acc${i}`, `stage${i}(r, j${prevArgs(i)})`)}; }`, `let s${i} = acc${i};`);
+      } else if (sched.subgroups && op === 'sum' && (t === 'f32' || t === 'i32' || t === 'u32')) {
+        // Subgroup sums first, then one partial per subgroup combined through workgroup memory.
+        sharedTypes.add(t);
+        usesSubgroups = true;
+        const sh = `red_${t}`;
+        bodyLines.push(
+          `var acc${i} = ${id};`,
+          `for (var j = t; j < ${RED}; j += ${WG}) { acc${i} = ${comb(`acc${i}`, `stage${i}(r, j${prevArgs(i)})`)}; }`,
+          `let sg${i} = subgroupAdd(acc${i});`,
+          `if (sgi == 0u) { ${sh}[u32(t) / sgs] = sg${i}; }`,
+          `workgroupBarrier();`,
+          `if (t == 0) { var tot = ${id}; for (var w = 0u; w < ${WG}u / sgs; w++) { tot = tot + ${sh}[w]; } ${sh}[0] = tot; }`,
+          `workgroupBarrier();`,
+          `let s${i} = ${sh}[0];`,
+          `workgroupBarrier();`);
       } else {
         sharedTypes.add(t);
         const sh = `red_${t}`;
@@ -243,7 +260,7 @@ fn main(${WG_ID}) {
   ${bodyLines.join('\n  ')}
 }`
     : `@compute @workgroup_size(${WG})
-fn main(${WG_ID}) {
+fn main(${WG_ID}${usesSubgroups ? ', @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgs: u32' : ''}) {
   let r = i32(wid.x + wid.y * nwg.x);
   if (r >= ${ROWS}) { return; }
   let t = i32(lid);
@@ -252,5 +269,5 @@ fn main(${WG_ID}) {
   const text = fns.join('\n') + '\n' + main;
   const wgsl = header(`${b.decls.join('\n')}\n${shared}\n${helpers(text)}\n${text}\n`, name, k);
   const groups = serial ? Math.ceil(ROWS / WG) : ROWS;
-  return { name, wgsl, bindings: b.nodes, outputs: outs, grid: grid(groups, caps.maxWorkgroupsPerDim), threads: ROWS * RED };
+  return { name, wgsl, bindings: b.nodes, outputs: outs, grid: grid(groups, caps.maxWorkgroupsPerDim), threads: ROWS * Math.max(RED, 1) }; // rows over an empty axis still get the identity written
 }

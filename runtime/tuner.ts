@@ -63,10 +63,13 @@ export function heuristicSchedule(k: Kernel & { kind: 'matmul' }): MatmulSchedul
 export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps): RowSchedule[] {
   const h = rowHeuristic(k, caps);
   const out: RowSchedule[] = [h, { serial: true, wg: 64 }, { serial: true, wg: 16 }];
-  for (const wg of [32, 64, 128, 256]) if (wg <= caps.maxWorkgroupSize) out.push({ serial: false, wg });
+  for (const wg of [32, 64, 128, 256]) if (wg <= caps.maxWorkgroupSize) {
+    out.push({ serial: false, wg });
+    if (caps.subgroups) out.push({ serial: false, wg, subgroups: true });
+  }
   return out;
 }
-const rowKey = (s: RowSchedule) => (s.serial ? `serial${s.wg}` : `tree${s.wg}`);
+const rowKey = (s: RowSchedule) => (s.serial ? `serial${s.wg}` : `tree${s.wg}${s.subgroups ? '+subgroups' : ''}`);
 const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : rowKey(s));
 
 const memory = new Map<string, Schedule>();
