@@ -13,7 +13,7 @@
  *     element (bias, activation, residual, scale) computes that output in its own kernel.
  *     Elementwise producers of matmul operands are inlined by rule 1 (prologue fusion).
  *  4. `fuseSiblings`: independent elementwise outputs of one shape share a kernel (an optimizer
- *     update writes parameter and moments in one dispatch).
+ *     update writes parameter and moments in one dispatch) while it fits the storage-buffer limit.
  *  5. `respectBufferLimit`: a kernel never binds more storage buffers than the device allows;
  *     if one would, an intermediate node is made an anchor and the graph is scheduled again.
  * A merge never creates a cycle between kernels (checked before each merge).
@@ -88,7 +88,7 @@ function scheduleOnce(roots: readonly Node[], opts: ScheduleOptions, forced: Set
   if (opts.fuse) {
     fuseRows(g, rootSet);
     fuseMatmulEpilogues(g, rootSet);
-    fuseSiblings(g);
+    fuseSiblings(g, opts.maxBuffers);
   }
   kernels = g.ordered();
   for (const k of kernels) k.reads = g.readsOf(k);
@@ -237,14 +237,17 @@ function fuseMatmulEpilogues(g: KernelGraph, rootSet: Set<Node>): void {
 }
 
 /** Rule 4. */
-function fuseSiblings(g: KernelGraph): void {
+function fuseSiblings(g: KernelGraph, maxBuffers: number): void {
+  // The merged kernel binds the reads of both (independent kernels: no overlap with outputs) and all outputs.
+  const fits = (a: Kernel & { kind: 'elementwise' }, b: Kernel & { kind: 'elementwise' }) =>
+    new Set([...g.readsOf(a), ...g.readsOf(b)]).size + a.outputs.length + b.outputs.length <= maxBuffers;
   for (let changed = true; changed;) {
     changed = false;
     const ew = g.kernels.filter((k): k is Kernel & { kind: 'elementwise' } => k.kind === 'elementwise');
     outer: for (let i = 0; i < ew.length; i++)
       for (let j = i + 1; j < ew.length; j++) {
         const a = ew[i]!, b = ew[j]!;
-        if (!shapesEqual(a.shape, b.shape) || g.deps(a).has(b) || g.deps(b).has(a) || g.wouldCycle(a, b)) continue;
+        if (!shapesEqual(a.shape, b.shape) || g.deps(a).has(b) || g.deps(b).has(a) || !fits(a, b) || g.wouldCycle(a, b)) continue;
         g.merge(a, b, () => { a.outputs.push(...b.outputs); });
         changed = true;
         break outer;

@@ -67,8 +67,9 @@ export const VJP_RULES: Record<Op, Rule> = {
     return [B.permute(g, inv)];
   },
   expand: (g, n) => {
-    const src = n.src[0]!;
-    const axes = src.shape.map((d, i) => (d === 1 && n.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+    // Sum over the broadcast axes: new leading axes (a source of lower rank) and size-1 axes that grew.
+    const src = n.src[0]!, off = n.shape.length - src.shape.length;
+    const axes = n.shape.map((d, i) => (i < off || (src.shape[i - off] === 1 && d !== 1) ? i : -1)).filter((i) => i >= 0);
     return [B.reshape(B.reduce('sum', g, axes), src.shape)];
   },
   pad: (g, n) => {

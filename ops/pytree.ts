@@ -12,6 +12,10 @@ export interface Flat { leaves: Tensor[]; structure: string; unflatten: (leaves:
 
 const isPlain = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype;
 
+/** A static leaf's part of the structure key: numbers by value (JSON would write NaN, Infinity and -Infinity all as null). */
+const staticKey = (x: unknown): string =>
+  typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : typeof x === 'bigint' ? `${x}n` : (JSON.stringify(x) ?? String(x));
+
 export function flatten(tree: unknown): Flat {
   const leaves: Tensor[] = [];
   const build = (x: unknown): [string, (it: Iterator<Tensor>) => unknown] => {
@@ -25,7 +29,7 @@ export function flatten(tree: unknown): Flat {
       const parts = keys.map((k) => build(x[k]));
       return [`{${keys.map((k, i) => `${JSON.stringify(k)}:${parts[i]![0]}`).join(',')}}`, (it) => Object.fromEntries(keys.map((k, i) => [k, parts[i]![1](it)]))];
     }
-    return [`=${JSON.stringify(x) ?? String(x)}`, () => x];
+    return [`=${staticKey(x)}`, () => x];
   };
   const [structure, make] = build(tree);
   return { leaves, structure, unflatten: (ls) => make(ls[Symbol.iterator]()) };

@@ -75,7 +75,10 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
 const zeroGrad = (w: Node) => Node.make('const', isFloat(w.dtype) ? w.dtype : 'float32', w.shape, [], 0);
 
 function scalarOutput(out: unknown, op: string): Node {
-  if (!(out instanceof Tensor)) throw new TesseraError(op, `the function must return a scalar Tensor, got ${typeof out}`, 'return e.g. loss.mean()');
+  if (!(out instanceof Tensor)) {
+    const what = Array.isArray(out) ? 'an array' : out === null ? 'null' : typeof out === 'object' ? 'an object' : typeof out;
+    throw new TesseraError(op, `the function must return a scalar Tensor, got ${what}`, 'return e.g. loss.mean()');
+  }
   if (numel(out.shape) !== 1 || !isFloat(out.dtype))
     throw new TesseraError(op, `the function must return a float scalar, got ${out.dtype} of shape ${fmtShape(out.shape)}`, 'reduce the output to one value, e.g. with sum() or mean()');
   return out.use(op);
@@ -173,6 +176,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     for (const i of opts.donate ?? [])
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);
+    for (const t of flat.leaves) t.use('jit'); // a disposed argument fails before any tracing
     const sig = flat.structure + '|' + flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';');
     let cp = cache.get(sig);
     if (!cp) {

@@ -18,7 +18,7 @@ import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, t
 import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
-import { bindStorage, setPool, Storage, storageOf } from './storage.ts';
+import { bindStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
@@ -101,8 +101,13 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
   const program = await programFor(e, compute, inputs, globalOptions);
   const result = execute(e, program, roots, compute, storages, inputs, read);
-  result.nodes.forEach((out, i) => { if (nodes[i]!.op !== 'input') realizedAs.set(nodes[i]!, out); });
-  return { nodes: result.nodes, data: await result.data };
+  // An input stays its own node: a fresh alias would keep the buffer alive (until collected) after dispose().
+  const outs = result.nodes.map((out, i) => {
+    if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
+    realizedAs.set(nodes[i]!, out);
+    return out;
+  });
+  return { nodes: outs, data: await result.data };
 }
 
 /**

@@ -15,15 +15,15 @@ const { grad, valueAndGrad, vjp, TesseraError } = ts;
 const tensor = (x: Parameters<typeof ts.tensor>[0], o: Parameters<typeof ts.tensor>[1] = {}) => ts.tensor(x, { dtype: 'float32', ...o });
 type F = (...xs: Tensor[]) => Tensor;
 
-/** Wraps a raw IR op as a tensor function, to reach primitives no public op exposes directly. */
-const rawUnary = (op: 'recip' | 'abs' | 'sigmoid') => (x: Tensor) => new ts.Tensor(Node.make(op, x.dtype, x.shape, [x.node]));
+/** The raw recip primitive (the public reciprocal() casts ints first). */
+const rawRecip = (x: Tensor) => new ts.Tensor(Node.make('recip', x.dtype, x.shape, [x.node]));
 
 // ---- every primitive ----------------------------------------------------------------------
 const S = [2, 3];
 const pos = (seed: number, shape = S) => rt(shape, seed, 0.5, 2);
 const unary: [string, F, () => Tensor[]][] = [
   ['neg', (x) => ts.neg(x), () => [rt(S, 1)]],
-  ['recip', rawUnary('recip'), () => [pos(2)]],
+  ['recip', rawRecip, () => [pos(2)]],
   ['reciprocal (public)', (x) => ts.reciprocal(x), () => [rt(S, 3, -2, -0.5)]],
   ['sqrt', (x) => ts.sqrt(x), () => [pos(4)]],
   ['exp', (x) => ts.exp(x), () => [rt(S, 5)]],
@@ -95,6 +95,8 @@ test('grad of reshape, permute, expand', async () => {
   await checkGrad('transpose', (t) => t.T, [rt([2, 3], 53)]);
   await checkGrad('expand', (t) => ts.expand(t, [2, 3, 4]), [rt([3, 1], 54)]);
   await checkGrad('expand rank up', (t) => ts.expand(t, [3, 2, 4]), [rt([4], 55)]);
+  // the IR also allows an expand whose source has fewer dimensions (aligned at the right)
+  await checkGrad('raw expand of lower rank', (t) => new ts.Tensor(Node.make('expand', t.dtype, [3, 2, 4], [t.node])), [rt([2, 1], 56)]);
 });
 
 test('grad of pad and shrink (slice, also with steps > 1)', async () => {
@@ -114,6 +116,19 @@ test('grad of matmul: 2-D, batched, vector operands, broadcast batch', async () 
   await checkGrad('matmul broadcast batch', (a, b) => ts.matmul(a, b), [rt([2, 1, 3, 4], 78), rt([3, 4, 2], 79)]);
   // the gradient of a transposed operand is a transposed matmul: an output that is a view of a matmul
   await checkGrad('matmul of a transpose', (a, b) => ts.matmul(a.T, b), [rt([4, 3], 69), rt([4, 2], 68)]);
+});
+
+test('gradients through long reductions (split into two stages by the compiler)', async () => {
+  const n = 10000, vals = data(n, 66, -1, 1);
+  vals[1234] = 5; vals[77] = -5;
+  const x = tensor(new Float32Array(vals));
+  const gmax = await grad((t: Tensor) => ts.max(t))(x).data();
+  const gmin = await grad((t: Tensor) => ts.min(t))(x).data();
+  assert.equal([gmax[1234], gmin[77], gmax.reduce((a: number, b: number) => a + b, 0), gmin.reduce((a: number, b: number) => a + b, 0)], [1, 1, 1, 1]);
+  const gsq = await grad((t: Tensor) => ts.sum(ts.mul(t, t)))(x).data();
+  close(gsq, Float32Array.from(vals, (v) => 2 * v), 'sum of squares');
+  const gm = await grad((t: Tensor) => ts.mean(ts.exp(t)))(x).data();
+  close(gm, Float32Array.from(vals, (v) => Math.exp(Math.fround(v)) / n), 'mean of exp', { rtol: 1e-5, atol: 1e-9 });
 });
 
 // ---- broadcasting: gradients sum back to the input shape ----------------------------------------
@@ -218,6 +233,16 @@ test('max/min reductions split the gradient evenly among the elements that attai
   close(await grad((t: Tensor) => ts.max(t))(x).data(), [0, 0.5, 0.5, 0, 0, 0, 0, 0], 'max all');
 });
 
+test('stopGradient passes the value and no gradient', async () => {
+  const x = tensor([1.5, -2, 3]);
+  // d/dx sum(sg(x) * x) = sg(x) = x (the stopped factor is a constant)
+  close(await grad((t: Tensor) => ts.sum(ts.mul(ts.stopGradient(t), t)))(x).data(), [1.5, -2, 3], 'sg(x) * x');
+  close(await grad((t: Tensor) => ts.sum(ts.stopGradient(ts.exp(t))))(x).data(), [0, 0, 0], 'sg(exp(x))');
+  // second order: the gradient of sum(sg(x) x^2) is 2 sg(x) x, whose derivative is 2 sg(x) = 2x
+  const d1 = (t: Tensor) => grad((u: Tensor) => ts.sum(ts.mul(ts.stopGradient(u), ts.mul(u, u))))(t);
+  close(await grad((t: Tensor) => ts.sum(d1(t)))(x).data(), [3, -4, 6], 'sg second order');
+});
+
 test('abs has gradient sign(x) (0 at 0); floor and sign have zero gradient', async () => {
   const x = tensor([-2, 0, 1.5]);
   close(await grad((t: Tensor) => ts.sum(ts.abs(t)))(x).data(), [-1, 0, 1], 'abs');
@@ -247,6 +272,17 @@ test('grad of grad of elementwise functions matches the analytic second derivati
     close(evalF64([g2])[0]!, want, `${name}'' float64`, { rtol: 1e-9, atol: 1e-12 });
     close(await g2.data(), want, `${name}'' GPU`, { rtol: 1e-4, atol: 1e-5 });
   }
+});
+
+test('second order beyond elementwise: the gradient of a gradient vs finite differences of the gradient', async () => {
+  const g = (f: (t: Tensor, ...r: Tensor[]) => Tensor) => (t: Tensor, ...r: Tensor[]) => grad((u: Tensor) => f(u, ...r))(t);
+  await checkGrad('d(softmax loss)', g((t) => ts.sum(ts.mul(ts.softmax(t), tensor([[1, 2, 3], [3, 1, 2]])))), [rt([2, 3], 130)]);
+  await checkGrad('d(layerNorm loss)', g((t) => ts.sum(ts.square(ts.layerNorm(t)).mul(tensor([1, 2, 3, 4])))), [rt([2, 4], 131, -2, 2)]);
+  await checkGrad('d(matmul loss)', g((a, b) => ts.sum(ts.square(ts.matmul(a, b!)))), [rt([2, 3], 132), rt([3, 2], 133)]);
+  await checkGrad('d(max-reduce loss)', g((t) => ts.sum(ts.square(ts.max(t, 1)))), [rt([3, 4], 134, -2, 2)]);
+  await checkGrad('d(pad/slice loss)', g((t) => ts.sum(ts.exp(ts.slice(ts.pad(t, [[1, 1], [2, 0]]), [0, 1], [undefined, undefined], [2, 2])))), [rt([3, 4], 135)]);
+  await checkGrad('d(where/maximum loss)', g((t) => ts.sum(ts.where(ts.gt(t, 0), ts.mul(t, ts.mul(t, t)), ts.maximum(ts.sin(t), -0.5)))), [tensor([[-1.2, -0.2, 0.3], [0.8, -2, 1.5]])]);
+  await checkGrad('d(broadcast div loss)', g((a, b) => ts.sum(ts.div(a, b!).mul(a))), [rt([3, 2], 136), rt([2], 137, 0.5, 2)]);
 });
 
 test('third derivative of sin and grad of a gradient-norm penalty', async () => {
@@ -319,7 +355,8 @@ test('grad of a function returning a non-scalar names grad and the shape', async
   assert.throws(() => grad((t: Tensor) => ts.mul(t, 2))(tensor([1, 2, 3])), isErr(/^grad: .*\[3\]/));
   assert.throws(() => grad((t: Tensor) => ts.sum(t, 1))(tensor([[1, 2], [3, 4]])), isErr(/^grad: .*\[2\]/));
   assert.throws(() => grad((t: Tensor) => ts.sum(ts.castTo(t, 'int32')))(tensor([1, 2])), isErr(/^grad: .*int32/));
-  assert.throws(() => grad(() => 3 as unknown as Tensor)(tensor([1])), isErr(/^grad: .*scalar Tensor/));
+  assert.throws(() => grad((_t: Tensor) => 3 as unknown as Tensor)(tensor([1])), isErr(/^grad: .*scalar Tensor, got number/));
+  assert.throws(() => grad((t: Tensor) => [ts.sum(t), t] as unknown as Tensor)(tensor([1])), isErr(/^grad: .*scalar Tensor, got an array/));
   // the device and other tensors still work
   const x = tensor([1, 2, 3]);
   close(await grad((t: Tensor) => ts.sum(ts.mul(t, t)))(x).data(), [2, 4, 6], 'after the errors');

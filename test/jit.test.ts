@@ -101,6 +101,12 @@ test('retrace only on a new signature: shape, dtype, static argument or tree str
   // a lazy (unrealized) argument has the same signature as a realized one
   assert.equal(await val(f(f32([1, 2]).mul(2), 3)), [7, 13]);
   assert.is(f.traceCount, 4);
+  // static numbers are compared by value: NaN, Infinity and null are three signatures
+  const c = jit((x: Tensor, v: number | null) => ts.minimum(x, v ?? 0));
+  assert.equal(await val(c(f32([1, -1]), Infinity)), [1, -1]);
+  assert.equal(await val(c(f32([1, -1]), null)), [0, -1]);
+  assert.equal(await val(c(f32([1, -1]), -Infinity)), [-Infinity, -Infinity]);
+  assert.is(c.traceCount, 3);
   const g = jit((xs: Tensor[]) => ts.sum(ts.stack(xs)));
   await g([f32([1]), f32([2])]);
   await g([f32([1]), f32([2]), f32([3])]);
@@ -186,6 +192,15 @@ test('memory: 200 jitted train steps with donate leave live buffers and bytes al
   assert.ok(Number.isFinite(await ts.sum(p.w1).item()));
 });
 
+test('memory: dispose() after realize() or data() frees the buffer at once', async () => {
+  const x = f32([1, 2, 3]);
+  await x.realize();
+  await x.data();
+  const live = stats().liveBuffers;
+  x.dispose();
+  assert.is(stats().liveBuffers, live - 1);
+});
+
 test('memory: results fed back in (old ones disposed) also keep buffers constant', async () => {
   const f = jit((s: { a: Tensor; b: Tensor }) => ({ a: s.a.mul(0.5).add(s.b), b: ts.sqrt(ts.abs(s.b)).add(1) }));
   let s = { a: f32([1, 2, 3]), b: f32([4, 5, 6]) };
@@ -199,6 +214,22 @@ test('memory: results fed back in (old ones disposed) also keep buffers constant
   assert.is(s1.bytesAllocated, s0.bytesAllocated, 'bytes allocated');
   // the fixed point of b = sqrt(b) + 1 is the golden ratio squared
   close(await s.b.data(), [2.618034, 2.618034, 2.618034], 'fixed point', { rtol: 1e-5 });
+});
+
+test('donate: results that alias a donated argument stay valid; bad donate positions are errors', async () => {
+  const f = jit((a: Tensor, b: Tensor) => ({ same: a, sum: a.add(b) }), { donate: [0] });
+  const a = f32([1, 2]), b = f32([3, 4]);
+  const out = await f(a, b);
+  assert.ok(a.isDisposed && !b.isDisposed);
+  close(await out.same.data(), [1, 2], 'alias of the donated argument');
+  close(await out.sum.data(), [4, 6], 'sum');
+  // one tensor passed both donated and not: the non-donated use keeps its buffer
+  const c = f32([5, 6]);
+  const out2 = await f(c, c);
+  close(await out2.sum.data(), [10, 12], 'shared');
+  close(await out2.same.data(), [5, 6], 'shared alias');
+  await rejects(jit((x: Tensor) => x, { donate: [1] })(f32([1])), /^jit: donate 1 is out of range/, 'donate out of range');
+  close(await b.add(1).data(), [4, 5], 'non-donated argument still usable');
 });
 
 // ---- bad input ----------------------------------------------------------------------------------
@@ -234,7 +265,8 @@ test('shape errors inside a jitted function fail at the call, for that signature
   // disposed arguments
   const d = f32([1, 2, 3, 4, 5, 6]);
   d.dispose();
-  await rejects(f(d), /dispose/, 'disposed argument');
+  await rejects(f(d), /^jit: .*dispose/, 'disposed argument');
+  assert.is(f.traceCount, 2, 'a disposed argument is rejected before tracing');
   close(await (await f(f32([1, 1, 1, 2, 2, 2]))).data(), [3, 6], 'after the errors');
 });
 
