@@ -20,4 +20,6 @@ export { globalOptions as compilerOptions } from './runtime/engine.ts';
 export { getDevice } from './runtime/device.ts';
 export { grad, valueAndGrad, vjp, jit, type Jitted, type JitOptions, type GradOptions } from './ops/transforms.ts';
 export { flatten as treeFlatten, treeMap, type PyTree } from './ops/pytree.ts';
+export * as nn from './ops/nn/index.ts';
+export { Sequential, Dense } from './ops/nn/index.ts';
 export { conv2d, maxPool2d, avgPool2d, slidingWindows, type Conv2dOptions, type Pool2dOptions, type Padding } from './ops/nn/conv.ts';

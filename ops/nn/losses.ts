@@ -139,8 +139,8 @@ export class Loss {
     readonly kind: LossKind,
     readonly fn: (yTrue: Labels, yPred: Tensor, fromLogits: boolean) => Tensor,
     readonly fromLogits = false,
-    /** Identifies the computation for sharing compiled steps between models; null: never shared. */
-    readonly key: string | null = `${name}(${fromLogits})`,
+    /** Identifies the computation for sharing compiled steps between models; null (the default for user losses): never shared. */
+    readonly key: string | null = null,
   ) {}
   call(yTrue: Labels, yPred: Tensor): Tensor { return this.fn(yTrue, yPred, this.fromLogits); }
   /** Throws the loss's TesseraError when labels of shape `labels` cannot go with predictions of shape `preds`. */
@@ -155,19 +155,19 @@ export class Loss {
 }
 
 export class BinaryCrossentropy extends Loss {
-  constructor(opts: { fromLogits?: boolean } = {}) { super('binaryCrossentropy', 'binary', (y, p, fl) => binaryCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits); }
+  constructor(opts: { fromLogits?: boolean } = {}) { super('binaryCrossentropy', 'binary', (y, p, fl) => binaryCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits, `binaryCrossentropy(${!!opts.fromLogits})`); }
 }
 export class CategoricalCrossentropy extends Loss {
-  constructor(opts: { fromLogits?: boolean } = {}) { super('categoricalCrossentropy', 'categorical', (y, p, fl) => categoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits); }
+  constructor(opts: { fromLogits?: boolean } = {}) { super('categoricalCrossentropy', 'categorical', (y, p, fl) => categoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits, `categoricalCrossentropy(${!!opts.fromLogits})`); }
 }
 export class SparseCategoricalCrossentropy extends Loss {
-  constructor(opts: { fromLogits?: boolean } = {}) { super('sparseCategoricalCrossentropy', 'sparse', (y, p, fl) => sparseCategoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits); }
+  constructor(opts: { fromLogits?: boolean } = {}) { super('sparseCategoricalCrossentropy', 'sparse', (y, p, fl) => sparseCategoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits, `sparseCategoricalCrossentropy(${!!opts.fromLogits})`); }
 }
 export class MeanSquaredError extends Loss {
-  constructor() { super('meanSquaredError', 'regression', (y, p) => meanSquaredError(y, p)); }
+  constructor() { super('meanSquaredError', 'regression', (y, p) => meanSquaredError(y, p), false, 'meanSquaredError'); }
 }
 export class MeanAbsoluteError extends Loss {
-  constructor() { super('meanAbsoluteError', 'regression', (y, p) => meanAbsoluteError(y, p)); }
+  constructor() { super('meanAbsoluteError', 'regression', (y, p) => meanAbsoluteError(y, p), false, 'meanAbsoluteError'); }
 }
 
 const BY_NAME: Record<string, () => Loss> = {

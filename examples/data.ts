@@ -1,0 +1,84 @@
+/**
+ * Data loading for the examples: the CSV files in examples/data/ (breast cancer: a header line
+ * `569,30,malignant,benign` then 30 features and a 0/1 label per row; digits: gzip CSV without a
+ * header, 64 pixel values 0..16 then a label 0..9), a seeded train/test split and feature
+ * standardization. Everything stays in Float32Arrays until the model takes it.
+ */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { tensor, type Tensor } from '../index.ts';
+
+export interface Dataset { x: Float32Array; y: Float32Array; samples: number; features: number; classNames?: string[] }
+
+function parseRows(text: string): number[][] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(',').map(Number));
+}
+function fromRows(rows: number[][], features: number): Dataset {
+  const x = new Float32Array(rows.length * features), y = new Float32Array(rows.length);
+  rows.forEach((r, i) => {
+    if (r.length !== features + 1 || r.some((v) => !Number.isFinite(v))) throw new Error(`data row ${i} is malformed`);
+    x.set(r.slice(0, features), i * features);
+    y[i] = r[features]!;
+  });
+  return { x, y, samples: rows.length, features };
+}
+
+/** 569 tumours, 30 features, label 0 = malignant, 1 = benign. */
+export async function loadBreastCancer(): Promise<Dataset> {
+  const text = await readFile(new URL('./data/breast_cancer.csv', import.meta.url), 'utf8');
+  const [header, ...rest] = text.split('\n');
+  const [n, f, ...classNames] = header!.trim().split(',');
+  const d = fromRows(parseRows(rest.join('\n')), Number(f));
+  if (d.samples !== Number(n)) throw new Error(`breast_cancer.csv: header says ${n} rows, found ${d.samples}`);
+  return { ...d, classNames };
+}
+
+/** 1797 8x8 digit images (pixels 0..16), labels 0..9. */
+export async function loadDigits(): Promise<Dataset> {
+  const text = gunzipSync(await readFile(new URL('./data/digits.csv.gz', import.meta.url))).toString('utf8');
+  return fromRows(parseRows(text), 64);
+}
+
+/** mulberry32: a tiny seeded generator, so splits are the same every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function take(d: Dataset, idx: ArrayLike<number>): Dataset {
+  const x = new Float32Array(idx.length * d.features), y = new Float32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    x.set(d.x.subarray(idx[i]! * d.features, (idx[i]! + 1) * d.features), i * d.features);
+    y[i] = d.y[idx[i]!]!;
+  }
+  return { ...d, x, y, samples: idx.length };
+}
+
+/** A shuffled split: `testFraction` of the samples held out. */
+export function trainTestSplit(d: Dataset, testFraction = 0.2, seed = 42): { train: Dataset; test: Dataset } {
+  const next = rng(seed), idx = Array.from({ length: d.samples }, (_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(next() * (i + 1)); [idx[i], idx[j]] = [idx[j]!, idx[i]!]; }
+  const nTest = Math.round(d.samples * testFraction);
+  return { train: take(d, idx.slice(nTest)), test: take(d, idx.slice(0, nTest)) };
+}
+
+/** Standardizes every feature with the training set's mean and standard deviation (in place). */
+export function standardize(train: Dataset, ...others: Dataset[]): void {
+  const f = train.features, mean = new Float64Array(f), sq = new Float64Array(f);
+  for (let i = 0; i < train.samples; i++) for (let j = 0; j < f; j++) { const v = train.x[i * f + j]!; mean[j]! += v; sq[j]! += v * v; }
+  for (let j = 0; j < f; j++) { mean[j]! /= train.samples; sq[j] = Math.sqrt(Math.max(sq[j]! / train.samples - mean[j]! ** 2, 0)) || 1; }
+  for (const d of [train, ...others]) for (let i = 0; i < d.samples; i++) for (let j = 0; j < f; j++) d.x[i * f + j] = (d.x[i * f + j]! - mean[j]!) / sq[j]!;
+}
+
+/** The features as a [samples, features] tensor and the labels as [samples, 1] (or [samples] with `flatLabels`). */
+export function tensors(d: Dataset, flatLabels = false): { x: Tensor; y: Tensor } {
+  return {
+    x: tensor(d.x, { shape: [d.samples, d.features] }),
+    y: tensor(d.y, { shape: flatLabels ? [d.samples] : [d.samples, 1] }),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * Layers. A layer holds its parameters as Tensors in `params` (an object, e.g. {kernel, bias})
+ * and computes with a pure function `apply(params, x)`: the model passes the parameters in, so
+ * the same code runs eagerly, under `grad` and inside a jitted train step. Training replaces the
+ * graph node behind each parameter tensor (the tensor objects stay the same), so `layer.kernel`
+ * always shows the current weights.
+ *
+ * Layers are built lazily: `build(inputShape)` (feature shape, without the batch axis) creates
+ * the parameters once the input size is known, from `inputShape` or the first input seen.
+ * Names are unique per class as in Keras ('dense', 'dense_1', ...).
+ */
+import { TesseraError, fmtShape } from '../../ir/error.ts';
+import { numel, shapesEqual, type Shape } from '../../ir/shape.ts';
+import { add, castTo } from '../elementwise.ts';
+import { matmul } from '../linalg.ts';
+import { reshape } from '../movement.ts';
+import { layerNorm } from './functional.ts';
+import { Tensor } from '../tensor.ts';
+import { activationName, getActivation, type ActivationFn, type ActivationName, type ActivationSpec } from './activations.ts';
+import { getInitializer, type InitializerSpec } from './initializers.ts';
+
+export type Params = { [name: string]: Tensor };
+
+const nameCounts = new Map<string, number>();
+/** 'dense', then 'dense_1', 'dense_2', ... (Keras naming). */
+export function uniqueName(base: string): string {
+  const n = nameCounts.get(base) ?? 0;
+  nameCounts.set(base, n + 1);
+  return n ? `${base}_${n}` : base;
+}
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+export interface LayerOptions {
+  name?: string;
+  /** The input's feature shape (without the batch axis), e.g. [3]; lets the model build before seeing data. */
+  inputShape?: readonly number[];
+}
+
+export abstract class Layer {
+  readonly name: string;
+  readonly inputShape?: readonly number[];
+  /** The parameters, by name. The tensors are updated in place by training (same objects). */
+  readonly params: Params = {};
+  private builtShape: Shape | null = null;
+
+  constructor(opts: LayerOptions = {}) {
+    this.name = opts.name ?? uniqueName(snake(this.constructor.name));
+    if (opts.inputShape) {
+      if (!opts.inputShape.every((d) => Number.isInteger(d) && d > 0))
+        throw new TesseraError(this.constructor.name, `inputShape ${fmtShape(opts.inputShape)} must be positive integers (the feature shape, without the batch axis)`);
+      this.inputShape = [...opts.inputShape];
+    }
+  }
+
+  get className(): string { return this.constructor.name; }
+  get built(): boolean { return this.builtShape !== null; }
+  /** The feature shape the layer was built for. */
+  get builtInputShape(): Shape | null { return this.builtShape; }
+
+  /** Creates the parameters for inputs of feature shape `inputShape` (once; later calls check it). */
+  build(inputShape: Shape): void {
+    if (this.builtShape) {
+      if (!shapesEqual(this.builtShape, inputShape))
+        throw new TesseraError(this.name, `was built for inputs of feature shape ${fmtShape(this.builtShape)} but got ${fmtShape(inputShape)}`,
+          'give every call inputs with the same feature shape, or make a new layer');
+      return;
+    }
+    this.createParams(inputShape);
+    this.builtShape = [...inputShape];
+  }
+  protected createParams(_inputShape: Shape): void {}
+  /** The output feature shape for an input feature shape. */
+  abstract computeOutputShape(inputShape: Shape): Shape;
+  /** The forward computation with the given parameters (pure: no state is read or written). */
+  abstract apply(params: Params, x: Tensor): Tensor;
+  /**
+   * The computation split before its final activation, for losses that read logits:
+   * apply(p, x) = activation(z). Layers without one return null.
+   */
+  preActivation(_params: Params, _x: Tensor): { z: Tensor; activation: ActivationName } | null { return null; }
+  /**
+   * Describes the computation, for sharing compiled steps between equal models; null when not
+   * shareable (the default, so subclasses that change `apply` never share a built-in's steps).
+   */
+  cacheKey(): string | null { return null; }
+  /** `key` for the library's own layer classes; null for user subclasses (their apply may differ). */
+  protected builtinKey(key: string): string | null { return BUILTINS.has(this.constructor) ? key : null; }
+
+  /** Applies the layer to `x` with its current parameters (lazy; builds the layer on first use). */
+  call(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TesseraError(this.name, `expected a Tensor, got ${typeof x}`, 'wrap arrays with tensor(...)');
+    if (x.rank < 1) throw new TesseraError(this.name, 'inputs need a batch axis', 'pass a tensor of shape [batch, ...features]');
+    this.build(x.shape.slice(1));
+    return this.apply(this.params, x);
+  }
+  countParams(): number { return Object.values(this.params).reduce((s, t) => s + t.size, 0); }
+  getWeights(): Tensor[] { return Object.values(this.params); }
+  /** Replaces the parameters' values (same shapes), e.g. with tensors from another layer. */
+  setWeights(weights: readonly Tensor[]): void {
+    const names = Object.keys(this.params);
+    if (weights.length !== names.length) throw new TesseraError(this.name, `setWeights got ${weights.length} tensors for ${names.length} parameters (${names.join(', ')})`);
+    names.forEach((k, i) => {
+      const w = weights[i]!, p = this.params[k]!;
+      if (!shapesEqual(w.shape, p.shape)) throw new TesseraError(this.name, `setWeights: ${k} has shape ${fmtShape(p.shape)}, got ${fmtShape(w.shape)}`);
+    });
+    names.forEach((k, i) => assignTensor(this.params[k]!, weights[i]!.dtype === 'float32' ? weights[i]! : castTo(weights[i]!, 'float32')));
+  }
+}
+
+/** Points `target` at `value`'s graph node: everyone holding `target` sees the new value. */
+export function assignTensor(target: Tensor, value: Tensor): void { target.node = value.use('assign'); }
+
+// ---------------------------------------------------------------------------------------------
+export interface DenseOptions extends LayerOptions {
+  activation?: ActivationSpec;
+  useBias?: boolean;
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+}
+
+/** Fully connected: activation(x @ kernel + bias), kernel [inputs, units]. Applies to the last axis. */
+export class Dense extends Layer {
+  readonly activation: ActivationFn;
+  readonly activationName: ActivationName | null;
+  readonly useBias: boolean;
+  private readonly opts: DenseOptions;
+  constructor(readonly units: number, opts: DenseOptions = {}) {
+    super(opts);
+    if (!Number.isInteger(units) || units <= 0) throw new TesseraError('Dense', `units must be a positive integer, got ${units}`);
+    this.activationName = activationName(opts.activation, 'Dense');
+    this.activation = getActivation(opts.activation, 'Dense');
+    this.useBias = opts.useBias ?? true;
+    getInitializer(opts.kernelInitializer ?? 'glorotUniform', 'Dense');
+    getInitializer(opts.biasInitializer ?? 'zeros', 'Dense');
+    this.opts = opts;
+    if (this.inputShape) this.build(this.inputShape);
+  }
+  get kernel(): Tensor { return this.params.kernel ?? this.unbuilt('kernel'); }
+  get bias(): Tensor | undefined { return this.useBias ? (this.params.bias ?? this.unbuilt('bias')) : undefined; }
+  private unbuilt(what: string): never {
+    throw new TesseraError(this.name, `has no ${what} yet: the layer is not built`, 'give the first layer an inputShape, or call the model on data first');
+  }
+  protected override createParams(inputShape: Shape): void {
+    if (inputShape.length < 1) throw new TesseraError(this.name, 'inputs need a feature axis', 'pass inputs of shape [batch, features]');
+    const inDim = inputShape[inputShape.length - 1]!;
+    this.params.kernel = getInitializer(this.opts.kernelInitializer ?? 'glorotUniform')([inDim, this.units]);
+    if (this.useBias) this.params.bias = getInitializer(this.opts.biasInitializer ?? 'zeros')([this.units]);
+  }
+  computeOutputShape(s: Shape): Shape { return [...s.slice(0, -1), this.units]; }
+  override preActivation(p: Params, x: Tensor) {
+    const k = p.kernel!;
+    if (x.shape[x.rank - 1] !== k.shape[0])
+      throw new TesseraError(this.name, `expects inputs with ${k.shape[0]} features (last axis), got shape ${fmtShape(x.shape)}`, 'check the input shape of the model');
+    const xf = x.dtype === 'float32' ? x : castTo(x, 'float32');
+    const z = this.useBias ? add(matmul(xf, k), p.bias!) : matmul(xf, k);
+    return this.activationName === null ? null : { z, activation: this.activationName };
+  }
+  apply(p: Params, x: Tensor): Tensor {
+    const pre = this.preActivation(p, x);
+    if (pre) return this.activation(pre.z);
+    const xf = x.dtype === 'float32' ? x : castTo(x, 'float32');
+    return this.activation(this.useBias ? add(matmul(xf, p.kernel!), p.bias!) : matmul(xf, p.kernel!));
+  }
+  override cacheKey(): string | null { return this.activationName === null ? null : this.builtinKey(`Dense(${this.units},${this.activationName},${this.useBias})`); }
+}
+
+/** PyTorch-style fully connected layer: `new Linear(inFeatures, outFeatures)` (kernel [in, out]). */
+export class Linear extends Dense {
+  constructor(inFeatures: number, outFeatures: number, opts: Omit<DenseOptions, 'inputShape'> & { bias?: boolean } = {}) {
+    super(outFeatures, { ...opts, useBias: opts.bias ?? opts.useBias, inputShape: [inFeatures] });
+  }
+}
+
+/** An activation as a layer: `new Activation('relu')`. */
+export class Activation extends Layer {
+  readonly activation: ActivationFn;
+  readonly activationName: ActivationName | null;
+  constructor(activation: ActivationSpec, opts: LayerOptions = {}) {
+    super(opts);
+    this.activationName = activationName(activation, 'Activation');
+    this.activation = getActivation(activation, 'Activation');
+    if (this.inputShape) this.build(this.inputShape);
+  }
+  computeOutputShape(s: Shape): Shape { return s; }
+  apply(_p: Params, x: Tensor): Tensor { return this.activation(x); }
+  override preActivation(_p: Params, x: Tensor) { return this.activationName === null ? null : { z: x, activation: this.activationName }; }
+  override cacheKey(): string | null { return this.activationName === null ? null : this.builtinKey(`Activation(${this.activationName})`); }
+}
+export class ReLU extends Activation { constructor(opts: LayerOptions = {}) { super('relu', opts); } }
+export class Sigmoid extends Activation { constructor(opts: LayerOptions = {}) { super('sigmoid', opts); } }
+export class Tanh extends Activation { constructor(opts: LayerOptions = {}) { super('tanh', opts); } }
+export class GELU extends Activation { constructor(opts: LayerOptions = {}) { super('gelu', opts); } }
+export class Softmax extends Activation { constructor(opts: LayerOptions = {}) { super('softmax', opts); } }
+export class LogSoftmax extends Activation { constructor(opts: LayerOptions = {}) { super('logSoftmax', opts); } }
+
+/** Flattens the feature axes: [batch, a, b, ...] -> [batch, a*b*...]. */
+export class Flatten extends Layer {
+  constructor(opts: LayerOptions = {}) { super(opts); if (this.inputShape) this.build(this.inputShape); }
+  computeOutputShape(s: Shape): Shape { return [numel(s)]; }
+  apply(_p: Params, x: Tensor): Tensor { return reshape(x, [x.shape[0]!, numel(x.shape.slice(1))]); }
+  override cacheKey() { return this.builtinKey('Flatten'); }
+}
+
+/** Layer normalization over the last axis with a learned scale (gamma) and shift (beta). */
+export class LayerNormalization extends Layer {
+  constructor(readonly epsilon = 1e-3, opts: LayerOptions = {}) { super(opts); if (this.inputShape) this.build(this.inputShape); }
+  protected override createParams(s: Shape): void {
+    const d = s[s.length - 1]!;
+    this.params.gamma = getInitializer('ones')([d]);
+    this.params.beta = getInitializer('zeros')([d]);
+  }
+  computeOutputShape(s: Shape): Shape { return s; }
+  apply(p: Params, x: Tensor): Tensor { return layerNorm(x, { eps: this.epsilon, gamma: p.gamma, beta: p.beta }); }
+  override cacheKey() { return this.builtinKey(`LayerNormalization(${this.epsilon})`); }
+}
+
+const BUILTINS = new Set<unknown>([Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization]);
+
+// Factories (Keras-like lower-case forms): nn.dense(10, {activation: 'relu'}).
+export const dense = (units: number, opts: DenseOptions = {}) => new Dense(units, opts);
+export const linear = (inFeatures: number, outFeatures: number, opts: Omit<DenseOptions, 'inputShape'> & { bias?: boolean } = {}) => new Linear(inFeatures, outFeatures, opts);
+export const activation = (a: ActivationSpec, opts: LayerOptions = {}) => new Activation(a, opts);
+export const flattenLayer = (opts: LayerOptions = {}) => new Flatten(opts);
+export const layerNormalization = (epsilon = 1e-3, opts: LayerOptions = {}) => new LayerNormalization(epsilon, opts);
