@@ -4,7 +4,7 @@
  * emitter writes `let` bindings (one per node and index, so shared subexpressions are computed
  * once) named after the op that made them, and returns the name holding the value.
  */
-import { wgslType, type DType } from '../ir/dtype.ts';
+import { f16ToF32, f32ToF16, wgslType, type DType } from '../ir/dtype.ts';
 import { Ix, iadd, viewIx, type Scope } from '../ir/indexing.ts';
 import { isView, type BinaryOp, type Node } from '../ir/node.ts';
 
@@ -38,6 +38,8 @@ export function literal(v: number, d: DType): string {
     case 'uint32': return `${Math.trunc(v) >>> 0}u`;
     case 'float32': case 'float16': {
       const t = wgslType(d);
+      // A value the dtype cannot hold is a shader-creation error: round first (to ±Infinity if too large).
+      v = d === 'float16' ? f16ToF32(f32ToF16(v)) : Math.fround(v);
       // Non-finite constants are a WGSL shader-creation error, so they are built at run time from
       // private variables (T_INF, T_NAN) that helpers() declares.
       if (Number.isNaN(v)) return d === 'float32' ? 'bitcast<f32>(T_NAN)' : 'f16(bitcast<f32>(T_NAN))';
@@ -45,7 +47,7 @@ export function literal(v: number, d: DType): string {
         const inf = v > 0 ? 'bitcast<f32>(T_INF)' : '(-bitcast<f32>(T_INF))';
         return d === 'float32' ? inf : `f16(${inf})`;
       }
-      const s = String(Math.fround(v));
+      const s = String(v);
       return `${t}(${s.includes('e') || s.includes('.') ? s : s + '.0'})`;
     }
     default: return d satisfies never;

@@ -122,7 +122,8 @@ function elementwiseKernel(k: Kernel & { kind: 'elementwise' }, caps: DeviceCaps
   const leaf = bufferLeaf(b);
   const root = new Ix(k.shape, 'gid');
   const stores = k.outputs.map((o) => {
-    const v = emit(o, root, fb, (m, ix, f) => (m === o ? undefined : leaf(m, ix, f)));
+    // A sibling output read here (only ever at this element: the scheduler checks) is computed inline.
+    const v = emit(o, root, fb, (m, ix, f) => (k.outputs.includes(m) ? undefined : leaf(m, ix, f)));
     return `${b.nameOf.get(o)}[gid] = ${toStorage(v, o.dtype)};`;
   });
   const name = kernelName(k, k.outputs, k.reads);

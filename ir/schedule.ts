@@ -236,19 +236,30 @@ function fuseMatmulEpilogues(g: KernelGraph, rootSet: Set<Node>): void {
   }
 }
 
-/** Rule 4. */
+/** Rule 4. Outputs of one shape share a kernel when they are independent, or when one reads the
+ * other only at its own element (Adam: the new weight reads the new moments), which the kernel
+ * then computes once and keeps in registers. */
 function fuseSiblings(g: KernelGraph, maxBuffers: number): void {
-  // The merged kernel binds the reads of both (independent kernels: no overlap with outputs) and all outputs.
-  const fits = (a: Kernel & { kind: 'elementwise' }, b: Kernel & { kind: 'elementwise' }) =>
-    new Set([...g.readsOf(a), ...g.readsOf(b)]).size + a.outputs.length + b.outputs.length <= maxBuffers;
+  type EW = Kernel & { kind: 'elementwise' };
+  // The merged kernel binds the reads of both, minus what it now computes itself, and all outputs.
+  const fits = (a: EW, b: EW) => {
+    const outs = new Set([...a.outputs, ...b.outputs]);
+    return new Set([...g.readsOf(a), ...g.readsOf(b)].filter((n) => !outs.has(n))).size + outs.size <= maxBuffers;
+  };
+  /** c reads p's outputs only element-for-element (at the flat index of its own element). */
+  const readsInPlace = (p: EW, c: EW) => c.outputs.every((o) => p.outputs.every((po) =>
+    accessesOf(o, new Ix(o.shape, 'gid'), po, (n) => g.anchors.has(n)).every((ix) => ix.knownLin === 'gid')));
   for (let changed = true; changed;) {
     changed = false;
     const ew = g.kernels.filter((k): k is Kernel & { kind: 'elementwise' } => k.kind === 'elementwise');
     outer: for (let i = 0; i < ew.length; i++)
       for (let j = i + 1; j < ew.length; j++) {
         const a = ew[i]!, b = ew[j]!;
-        if (!shapesEqual(a.shape, b.shape) || g.deps(a).has(b) || g.deps(b).has(a) || !fits(a, b) || g.wouldCycle(a, b)) continue;
-        g.merge(a, b, () => { a.outputs.push(...b.outputs); });
+        const ab = g.deps(b).has(a), ba = g.deps(a).has(b);
+        if (!shapesEqual(a.shape, b.shape) || (ab && ba) || !fits(a, b) || g.wouldCycle(a, b)) continue;
+        if ((ab && !readsInPlace(a, b)) || (ba && !readsInPlace(b, a))) continue;
+        // Producers first, so each output's value exists before a sibling uses it.
+        g.merge(a, b, () => { a.outputs.splice(0, a.outputs.length, ...(ba ? [...b.outputs, ...a.outputs] : [...a.outputs, ...b.outputs])); });
         changed = true;
         break outer;
       }

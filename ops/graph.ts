@@ -25,11 +25,15 @@ export const constant = (v: number, dtype: DType, shape: Shape = []) => Node.mak
 export function nodeOf(x: TensorLike, op: string): Node {
   if (x instanceof Tensor) return x.use(op);
   if (typeof x === 'number' || typeof x === 'boolean') return constant(+x, typeof x === 'boolean' ? 'bool' : Number.isInteger(x) ? 'int32' : 'float32');
-  throw new TesseraError(op, `expected a Tensor, number or boolean, got ${typeof x}`, 'wrap arrays with tensor(...)');
+  throw badOperand(op, x);
 }
+
+const badOperand = (op: string, x: unknown) =>
+  new TesseraError(op, `expected a Tensor, number or boolean, got ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}`, 'wrap arrays with tensor(...)');
 
 /** Nodes of two operands with scalars typed after the other operand. */
 export function operands(op: string, a: TensorLike, b: TensorLike): [Node, Node] {
+  for (const x of [a, b]) if (!(x instanceof Tensor) && typeof x !== 'number' && typeof x !== 'boolean') throw badOperand(op, x);
   if (a instanceof Tensor && !(b instanceof Tensor)) return [a.use(op), constant(+b, scalarDtype(b, a.dtype))];
   if (b instanceof Tensor && !(a instanceof Tensor)) return [constant(+a, scalarDtype(a, b.dtype)), b.use(op)];
   return [nodeOf(a, op), nodeOf(b, op)];

@@ -58,6 +58,14 @@ test('every binary op on every pair of dtypes compiles and matches the interpret
       }
 });
 
+test('float32 constants at the edges of the range', async () => {
+  allclose(await ts.tensor([1, -2], { dtype: 'float32' }).mul(1e39).data(), [Infinity, -Infinity], { rtol: 0, atol: 0 });
+  allclose(await ts.tensor([1, 2], { dtype: 'float32' }).mul(3e38).data(), [3e38, Infinity], { rtol: 1e-6, atol: 0 });
+  allclose(await ts.tensor([1, -2], { dtype: 'float32' }).mul(1e-45).data(), [Math.fround(1e-45), -2 * Math.fround(1e-45)], { rtol: 0, atol: 1e-44 });
+  assertEqualArrays(await ts.tensor([1, 2], { dtype: 'int32' }).add(-2147483648).data(), [-2147483647, -2147483646]);
+  assertEqualArrays(await ts.tensor([1, 2], { dtype: 'uint32' }).add(4294967295).data(), [0, 1]);
+});
+
 test('int32 arithmetic wraps (two\'s complement)', async () => {
   const big = ts.tensor([2147483647, -2147483648, 65536, -2147483648], { dtype: 'int32' });
   const y = big.add(ts.tensor([1, -1, 0, 0], { dtype: 'int32' }));
@@ -128,6 +136,10 @@ test('float16 (only when the adapter has shader-f16)', async () => {
   assert.is(ts.add(ts.tensor([1], { dtype: 'float16' }), ts.tensor([1], { dtype: 'int32' })).dtype, 'float16');
   await checkAgainstInterpreter(ts.tensor([-2.5, 1000.7, 0.5], { dtype: 'float16' }).cast('int32'));
   await checkAgainstInterpreter(ts.tensor([-2.5, 1000.7, 0.5], { dtype: 'float16' }).floorDiv(2).mod(3));
+  // constants the dtype cannot hold round (to Infinity / 0) instead of failing to compile
+  allclose(await ts.tensor([1, -2], { dtype: 'float16' }).add(70000).data(), [Infinity, Infinity], { rtol: 0, atol: 0 });
+  allclose(await ts.tensor([1, -2], { dtype: 'float16' }).mul(-1e-9).data(), [0, 0], { rtol: 0, atol: 0 });
+  allclose(await ts.tensor([1, -2], { dtype: 'float16' }).maximum(-1e6).data(), [1, -2], { rtol: 0, atol: 0 });
 });
 
 test.run();

@@ -88,6 +88,23 @@ test('data whose length disagrees with the shape; bad shapes; ragged nested arra
   await rejects(() => ts.tensor(['a' as unknown as number]), 'tensor');
 });
 
+test('other bad arguments: item() of many values, negative pads, zero steps, two -1s, empty lists', async () => {
+  await rejects(() => ts.zeros([2, 3]).item(), 'item', '[2, 3]');
+  await rejects(() => ts.zeros([2, 3]).pad([[0, -1], [0, 0]]), 'pad');
+  await rejects(() => ts.zeros([2, 3]).pad([[0, 1]]), 'pad', '[2, 3]');
+  await rejects(() => ts.zeros([2, 3]).slice([0, 0], [2, 3], [1, 0]), 'slice', 'step 0');
+  await rejects(() => ts.zeros([2, 3]).reshape([-1, -1]), 'reshape', '[-1, -1]');
+  await rejects(() => ts.zeros([2, 3]).reshape([4, -1]), 'reshape', '[2, 3]', '[4, -1]');
+  await rejects(() => ts.arange(0, 5, 0), 'arange', 'step');
+  await rejects(() => ts.concat([]), 'concat');
+  await rejects(() => ts.stack([]), 'stack');
+  await rejects(() => ts.max(ts.zeros([3, 0]), 1), 'max', '[3, 0]');
+  await rejects(() => ts.argmax(ts.zeros([0])), 'argmax', '[0]');
+  await rejects(() => ts.add(ts.zeros([2]), [1, 2] as unknown as number), 'add', 'an array', 'tensor(');
+  await rejects(() => ts.mul('3' as unknown as number, ts.zeros([2])), 'mul', 'string');
+  await rejects(() => ts.exp([1] as unknown as number), 'exp', 'an array');
+});
+
 test('use of a disposed tensor', async () => {
   const x = ts.tensor([1, 2, 3]);
   x.dispose();

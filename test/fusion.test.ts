@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ts from '../index.ts';
 import { compilerOptions } from '../index.ts';
-import { allclose, checkAgainstInterpreter, dispatchesOf, rnd, wgslOf } from './helpers.ts';
+import { allclose, assertEqualArrays, checkAgainstInterpreter, dispatchesOf, rnd, wgslOf } from './helpers.ts';
 
 test('an elementwise chain of ten ops is one dispatch', async () => {
   const x = rnd([4, 33], { seed: 1 });
@@ -53,6 +53,22 @@ test('matmul + bias + relu is one dispatch', async () => {
   allclose(data, expected);
 });
 
+test('movement ops are views: compositions of them fuse into their consumer (no copy kernels)', async () => {
+  const f = () => rnd([4, 6], { seed: 12 }).T.reshape([3, 8]).slice([0, 1], [3, 8], [1, 2]).pad([[1, 0], [0, 1]], 2).add(rnd([4, 1], { seed: 13 }).expand([4, 5]));
+  const { expected } = await checkAgainstInterpreter(f());
+  const { data, dispatches } = await dispatchesOf(f());
+  assert.is(dispatches, 1);
+  allclose(data, expected);
+  const g = () => ts.matmul(rnd([7, 5], { seed: 14 }).T, rnd([3, 7], { seed: 15 }).T.mul(2)); // transposed, scaled operands read in place
+  const r = await dispatchesOf(g());
+  assert.is(r.dispatches, 1);
+  allclose(r.data, (await checkAgainstInterpreter(g(), { atol: 1e-5 })).expected, { atol: 1e-5 });
+  const x = rnd([3, 4], { seed: 16 });
+  await x.realize();
+  const v = await dispatchesOf(ts.sum(x.T.slice([1], [4]), 1));
+  assert.is(v.dispatches, 1);
+});
+
 test('fuse = false gives one kernel per op, same values', async () => {
   const f = () => ts.softmax(rnd([4, 9], { seed: 7 }).mul(3).add(1));
   const fused = await dispatchesOf(f());
@@ -78,6 +94,15 @@ test('independent outputs of one shape share a kernel (realizeAll)', async () =>
   await ts.realizeAll([a, b]);
   assert.is(ts.stats().dispatches - before, 1);
   allclose(await a.data(), Array.from(await x.data(), (v) => v * 2));
+  // siblings of different dtypes
+  const y = ts.tensor([-1.5, 0.5, 2.5, -0.25], { dtype: 'float32' });
+  const f = y.mul(2), g = y.gt(0), h = y.cast('int32');
+  const b2 = ts.stats().dispatches;
+  await ts.realizeAll([f, g, h]);
+  assert.is(ts.stats().dispatches - b2, 1);
+  allclose(await f.data(), [-3, 1, 5, -0.5]);
+  assertEqualArrays(await g.data(), [0, 1, 1, 0]);
+  assertEqualArrays(await h.data(), [-1, 0, 2, 0]);
 });
 
 test('a kernel never binds more storage buffers than the device allows: sum of 20 inputs', async () => {
@@ -97,6 +122,21 @@ test('a kernel never binds more storage buffers than the device allows: sum of 2
   let e = 0;
   for (const x of xs) e += (await x.data())[7]!;
   allclose([expected[7]!], [e], { rtol: 1e-5 });
+});
+
+test('independent outputs realized together share kernels only as far as the buffer limit allows', async () => {
+  const max = (await ts.getDevice()).caps.maxBuffers;
+  const as = Array.from({ length: 10 }, (_, i) => rnd([5], { seed: 500 + i })), bs = Array.from({ length: 10 }, (_, i) => rnd([5], { seed: 600 + i }));
+  const outs = as.map((a, i) => a.add(bs[i]!));
+  for (const w of await wgslOf(outs)) assert.ok((w.match(/@binding\(/g) ?? []).length <= max);
+  const before = ts.stats().dispatches;
+  await ts.realizeAll(outs);
+  const dispatches = ts.stats().dispatches - before;
+  assert.ok(dispatches >= 2 && dispatches < 10, `${dispatches} dispatches`);
+  for (let i = 0; i < 10; i++) {
+    const a = await as[i]!.data(), b = await bs[i]!.data();
+    allclose(await outs[i]!.data(), Array.from(a, (v, j) => v + b[j]!));
+  }
 });
 
 test('the buffer limit with a reduction and a matmul reading many inputs', async () => {

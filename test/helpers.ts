@@ -78,10 +78,10 @@ export async function dispatchesOf(t: Tensor): Promise<{ data: TypedArray; dispa
   return { data, dispatches: stats().dispatches - before };
 }
 
-/** The WGSL of each kernel `t`'s graph compiles to (compiled afresh: no program cache; nothing runs). */
-export async function wgslOf(t: Tensor): Promise<string[]> {
+/** The WGSL of each kernel the graph of `t` (or of several tensors realized together) compiles to (compiled afresh: no program cache; nothing runs). */
+export async function wgslOf(t: Tensor | readonly Tensor[]): Promise<string[]> {
   const e = await engine();
-  const roots = runPasses(substituteRealized([t.node]));
+  const roots = runPasses(substituteRealized((Array.isArray(t) ? t : [t]).map((x: Tensor) => x.node)));
   const program = await compileProgram(roots, inputsOf(roots), e.dev, e.pipelines, globalOptions);
   return program.steps.map((s) => s.code.wgsl);
 }

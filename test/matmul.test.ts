@@ -66,6 +66,14 @@ test('epilogues: bias, activation, residual; a matmul read twice', async () => {
   await checkAgainstInterpreter(ts.sum(ts.matmul(rnd([4, 5], { seed: 51 }), rnd([5, 6], { seed: 52 })), 0), TOL);
 });
 
+test('epilogues that change dtype or shape, and two matmuls added', async () => {
+  await checkAgainstInterpreter(ts.matmul(rndInt([3, 4], { seed: 81 }), rndInt([4, 5], { seed: 82 })).add(0.5));
+  await checkAgainstInterpreter(ts.matmul(rndInt([3, 4], { seed: 83 }), rndInt([4, 5], { seed: 84 })).mul(1.5).relu());
+  await checkAgainstInterpreter(ts.matmul(rnd([3, 4], { seed: 85 }), rnd([4, 5], { seed: 86 })).gt(0));
+  await checkAgainstInterpreter(ts.matmul(rnd([2, 3, 4], { seed: 87 }), rnd([2, 4, 5], { seed: 88 })).reshape([6, 5]).add(rnd([5], { seed: 89 })), TOL);
+  await checkAgainstInterpreter(ts.matmul(rnd([3, 4], { seed: 90 }), rnd([4, 5], { seed: 91 })).add(ts.matmul(rnd([3, 2], { seed: 92 }), rnd([2, 5], { seed: 93 }))), TOL);
+});
+
 test('int32 and bool matmul', async () => {
   const y = ts.matmul(rndInt([4, 5], { seed: 61 }), rndInt([5, 3], { seed: 62 }));
   assert.is(y.dtype, 'int32');

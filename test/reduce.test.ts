@@ -105,6 +105,30 @@ test('long reductions split in two stages (split-reductions pass), awkward lengt
   assertEqualArrays(await ts.sum(ts.arange(10000)).data(), [49995000]);
 });
 
+test('composed reductions: softmax / logSoftmax over any axis, layerNorm, variance, logsumexp', async () => {
+  await checkAgainstInterpreter(ts.softmax(rnd([7, 300], { lo: -3, hi: 3, seed: 41 }), 0));
+  await checkAgainstInterpreter(ts.softmax(rnd([3, 7, 5], { lo: -3, hi: 3, seed: 42 }), 1));
+  await checkAgainstInterpreter(ts.softmax(rnd([5, 5], { seed: 43 }).add(rnd([5, 5], { seed: 44 }).T)));
+  await checkAgainstInterpreter(ts.logSoftmax(rnd([3, 7, 5], { lo: -3, hi: 3, seed: 45 }), -1), SUM_TOL);
+  await checkAgainstInterpreter(ts.layerNorm(rnd([4, 9], { seed: 46 }), { gamma: rnd([9], { seed: 47 }), beta: rnd([9], { seed: 48 }) }), { rtol: 1e-4, atol: 1e-5 });
+  await checkAgainstInterpreter(ts.layerNorm(rnd([4, 3, 9], { seed: 49 }), { axes: [-2, -1] }), { rtol: 1e-4, atol: 1e-5 });
+  await checkAgainstInterpreter(ts.variance(rnd([4, 9], { seed: 50 }), [0, 1]), { rtol: 1e-4 });
+  await checkAgainstInterpreter(ts.logsumexp(rnd([4, 9], { lo: -3, hi: 3, seed: 51 }), 0), SUM_TOL);
+  await checkAgainstInterpreter(ts.sum(ts.sum(rnd([4, 5, 6], { seed: 52 }), 2).exp(), 0), SUM_TOL);
+  const x = rnd([5, 8], { seed: 53 });
+  const s = x.sum(1, true);
+  await checkAgainstInterpreter(x.div(s).add(s.T.reshape([5, 1])), SUM_TOL);
+});
+
+test('reductions of int32, uint32 and bool long enough to be split (identity padding per dtype)', async () => {
+  await checkAgainstInterpreter(ts.max(rndInt([20000], { lo: -1000000, hi: -10, seed: 61 })));
+  await checkAgainstInterpreter(ts.min(rndInt([20000], { lo: 100, hi: 1000000, seed: 62, dtype: 'uint32' })));
+  await checkAgainstInterpreter(ts.argmin(rndInt([20001], { lo: 5, hi: 1000, seed: 63 })));
+  assertEqualArrays(await ts.max(ts.tensor(new Array(20000).fill(false))).data(), [0]);
+  assertEqualArrays(await ts.min(ts.tensor(new Array(20001).fill(true))).data(), [1]);
+  assertEqualArrays(await ts.sum(ts.tensor(new Array(20001).fill(true))).data(), [20001]);
+});
+
 test('reductions of a 0-d scalar and over size-1 axes', async () => {
   assertEqualArrays(await ts.sum(ts.tensor(4.5)).data(), [4.5]);
   assertEqualArrays(await ts.max(ts.tensor([[7]]), [0, 1]).data(), [7]);

@@ -33,12 +33,19 @@ test('empty (0-size) tensors flow through every kind of kernel', async () => {
   const e = ts.tensor([], { shape: [2, 0, 3] });
   assert.is(e.size, 0);
   assertEqualArrays(await e.add(1).exp().data(), []);
+  const dirty = async () => { const t = ts.full([64], 7.5).add(ts.tensor([1.5])); await t.realize(); t.dispose(); }; // leaves non-zero buffers in the pool
+  await dirty();
   const s = ts.sum(ts.tensor([], { shape: [2, 0, 3] }), 1);
   assert.equal(s.shape, [2, 3]);
   assertEqualArrays(await s.data(), [0, 0, 0, 0, 0, 0]);
   assertEqualArrays(await ts.mean(ts.tensor([], { shape: [0, 4] }), 1).data(), []);
   assertEqualArrays(await ts.matmul(ts.tensor([], { shape: [0, 3] }), rnd([3, 2], { seed: 3 })).data(), []);
+  await dirty();
   assertEqualArrays(await ts.matmul(ts.tensor([], { shape: [2, 0] }), ts.tensor([], { shape: [0, 3] })).data(), [0, 0, 0, 0, 0, 0]);
+  await dirty();
+  assertEqualArrays(await ts.sum(ts.tensor([], { shape: [3, 0], dtype: 'int32' }).add(1), 1).mul(2).data(), [0, 0, 0]);
+  await dirty();
+  assertEqualArrays(await ts.sum(ts.tensor([], { shape: [0, 3] })).data(), [0]);
   assertEqualArrays(await ts.concat([ts.tensor([], { shape: [0, 2] }), ts.tensor([[1, 2]])]).data(), [1, 2]);
   assertEqualArrays(await ts.zeros([0]).data(), []);
   assert.equal(await ts.tensor([], { shape: [0, 2] }).toArray(), []);

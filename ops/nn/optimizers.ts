@@ -14,28 +14,16 @@
  * `weightDecay` (decoupled, applied before the update) is accepted by every optimizer. The step
  * count t lives in the state as a float32 scalar tensor, so bias correction needs no retrace.
  * Hyperparameters are compile-time constants of the step (changing them builds a new step).
- *
- * Fusion detail: the scheduler reads a requested output (the new moment m) from memory when
- * another output (the new weight) uses it, which would make two kernels that cannot merge. So the
- * weight update uses `twin(m)`: the same sum with its operands swapped, a distinct graph node
- * with a bit-identical value. The kernel then recomputes it in registers, and weight and moments
- * become independent siblings that share one kernel.
+ * The new weight reads the new moments element for element, so the scheduler's sibling rule
+ * (ir/schedule.ts, rule 4) computes weight and moments in one kernel, the moments once.
  */
 import { TesseraError } from '../../ir/error.ts';
-import { Node } from '../../ir/node.ts';
 import { fromHost, Tensor } from '../tensor.ts';
 import { add, mul, pow, sqrt, sub, div, square } from '../elementwise.ts';
 import { flatten, type PyTree } from '../pytree.ts';
 
 export type OptState = { [k: string]: PyTree };
 export interface OptimizerOptions { learningRate?: number; weightDecay?: number }
-
-/** The same value as `t` (an add or mul) as a separate graph node: commuted operands, identical IEEE result. */
-function twin(t: Tensor): Tensor {
-  const n = t.node;
-  if ((n.op !== 'add' && n.op !== 'mul') || n.src[0] === n.src[1]) return t;
-  return new Tensor(Node.make(n.op, n.dtype, n.shape, [n.src[1]!, n.src[0]!], n.arg));
-}
 
 const zerosOf = (t: Tensor) => fromHost(new Float32Array(t.size), 'float32', t.shape, 'opt');
 
@@ -82,7 +70,7 @@ export class SGD extends Optimizer {
     const lr = this.learningRate, mu = this.momentum;
     if (!mu) return { leaves: w.map((wi, i) => sub(wi, mul(g[i]!, lr))), state: {} };
     const m = (state.m as Tensor[]).map((mi, i) => add(mul(mi, mu), mul(g[i]!, -lr)));
-    const leaves = w.map((wi, i) => (this.nesterov ? add(wi, add(mul(twin(m[i]!), mu), mul(g[i]!, -lr))) : add(wi, twin(m[i]!))));
+    const leaves = w.map((wi, i) => (this.nesterov ? add(wi, add(mul(m[i]!, mu), mul(g[i]!, -lr))) : add(wi, m[i]!)));
     return { leaves, state: { m } };
   }
 }
@@ -110,11 +98,10 @@ export class Adam extends Optimizer {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const t = add(state.step as Tensor, 1);
     // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t): a scalar expression, inlined into each update kernel.
-    const tt = twin(t);
-    const alpha = div(mul(sqrt(sub(1, pow(b2, tt))), this.learningRate), sub(1, pow(b1, tt)));
+    const alpha = div(mul(sqrt(sub(1, pow(b2, t))), this.learningRate), sub(1, pow(b1, t)));
     const m = (state.m as Tensor[]).map((mi, i) => add(mi, mul(sub(g[i]!, mi), 1 - b1)));
     const v = (state.v as Tensor[]).map((vi, i) => add(vi, mul(sub(square(g[i]!), vi), 1 - b2)));
-    const leaves = w.map((wi, i) => sub(wi, div(mul(twin(m[i]!), alpha), add(sqrt(twin(v[i]!)), eps))));
+    const leaves = w.map((wi, i) => sub(wi, div(mul(m[i]!, alpha), add(sqrt(v[i]!), eps))));
     return { leaves, state: { step: t, m, v } };
   }
 }
@@ -140,7 +127,7 @@ export class RMSprop extends Optimizer {
   init(params: PyTree): OptState { return { v: flatten(params).leaves.map(zerosOf) }; }
   protected step(w: Tensor[], g: Tensor[], state: OptState) {
     const v = (state.v as Tensor[]).map((vi, i) => add(mul(vi, this.rho), mul(square(g[i]!), 1 - this.rho)));
-    return { leaves: w.map((wi, i) => sub(wi, div(mul(g[i]!, this.learningRate), add(sqrt(twin(v[i]!)), this.epsilon)))), state: { v } };
+    return { leaves: w.map((wi, i) => sub(wi, div(mul(g[i]!, this.learningRate), add(sqrt(v[i]!), this.epsilon)))), state: { v } };
   }
 }
 
