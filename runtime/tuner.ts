@@ -26,10 +26,10 @@ const env = (k: string) => (globalThis as { process?: { env?: Record<string, str
 
 export const tuning = {
   enabled: env('TESSERA_AUTOTUNE') !== '0',
-  /** Time budget for tuning one kernel. */
+  /** Time budget for tuning one kernel; a fast kernel gets less (at most 100 of its own runs, at least 250 ms). */
   budgetMs: Number(env('TESSERA_TUNE_BUDGET_MS') ?? 4000),
-  /** Matmuls with fewer multiply-adds than this use the heuristic. */
-  minWork: 1 << 22,
+  /** Kernels with less work than this (multiply-adds, or 4 x elements for row kernels) use the heuristic. */
+  minWork: 1 << 24,
   /** Persistent cache file (Node); '' disables it. */
   cacheFile: env('TESSERA_TUNE_CACHE') ?? '.tessera-cache/matmul-tuning.json',
   /** Log each tuning result. */
@@ -175,8 +175,9 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
   let reference: (Float32Array | Uint32Array)[] | null = null;
   const timings: TuneResult['timings'] = [];
   let best: { s: Schedule; ms: number } | null = null;
+  let budget = tuning.budgetMs;
   for (const s of list) {
-    if (best && performance.now() - start > tuning.budgetMs) break;
+    if (best && performance.now() - start > budget) break;
     const code = generate(k, dev.caps, s);
     let pipe: GPUComputePipeline;
     try { pipe = await pipelines.get(code.wgsl, code.name); } catch { continue; }
@@ -201,6 +202,7 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
     if (!reference) reference = vals;
     else ok = vals.every((v, i) => agrees(reference![i]!, v, outNodes[i]!.dtype === 'float32'));
     const ms = median(await run(first[0]! > 200 ? 1 : 3));
+    if (!timings.length) budget = Math.min(tuning.budgetMs, Math.max(250, 100 * ms));
     timings.push({ schedule: keyOf(s), ms, ok });
     if (ok && (!best || ms < best.ms)) best = { s, ms };
   }

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { avgPool2d, conv2d, maxPool2d, relu, add, type Tensor } from '../index.ts';
+import { avgPool2d, conv2d, maxPool2d, relu, add, nn, randn, tensor, type Tensor } from '../index.ts';
 import { allclose, checkAgainstInterpreter, dispatchesOf, rnd, throwsTessera } from './helpers.ts';
 import { checkGrad } from './grad-helpers.ts';
 
@@ -91,6 +91,23 @@ test('conv2d bad input: clear errors', async () => {
   await throwsTessera(() => conv2d(rnd([1, 4, 4, 3]), rnd([3, 3, 2, 4])), 'conv2d', 'channels');
   await throwsTessera(() => conv2d(rnd([4, 4, 3]), rnd([3, 3, 3, 4])), 'conv2d', '4-D');
   await throwsTessera(() => conv2d(rnd([1, 2, 2, 3]), rnd([3, 3, 3, 4])), 'slidingWindows', 'does not fit');
+});
+
+test('a small CNN (Conv2D, MaxPooling2D, Dense) trains: loss decreases, shapes and summary are right', async () => {
+  const x = randn([32, 64], { seed: 40 });
+  const labels = Array.from({ length: 32 }, (_, i) => i % 4);
+  const model = nn.sequential([
+    new nn.Reshape([8, 8, 1], { inputShape: [64] }),
+    new nn.Conv2D(4, 3, { activation: 'relu', padding: 'same' }),
+    new nn.MaxPooling2D({ poolSize: 2 }),
+    new nn.Flatten(),
+    nn.dense(4, { activation: 'softmax' }),
+  ]);
+  assert.equal([...model.computeOutputShape([64])], [4]);
+  model.compile({ optimizer: nn.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const h = await model.fit(x, tensor(labels, { dtype: 'int32' }), { epochs: 8, batchSize: 16, verbose: 0 });
+  const loss = h.history.loss!;
+  assert.ok(loss[loss.length - 1]! < loss[0]! * 0.8, `loss ${loss[0]} -> ${loss[loss.length - 1]}`);
 });
 
 test.run();

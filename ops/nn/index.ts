@@ -26,3 +26,5 @@ export * as initializers from './initializers.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type RawTensor } from './safetensors.ts';
 export { trainStep, evalStep, type StepResult } from './training.ts';
 export type { Logs, Verbosity } from './progress.ts';
+export { Conv2D, MaxPooling2D, AveragePooling2D, Reshape, conv2dLayer, maxPooling2d, averagePooling2d, reshapeLayer,
+  type Conv2DOptions, type Pool2DOptions } from './conv-layers.ts';
