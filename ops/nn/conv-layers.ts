@@ -84,7 +84,8 @@ abstract class Pool2D extends Layer {
     return [outLen(s[0]!, this.poolSize[0], this.strides[0], 1, this.padding), outLen(s[1]!, this.poolSize[1], this.strides[1], 1, this.padding), s[2]!];
   }
   override cacheKey(): string | null {
-    return this.constructor === MaxPooling2D || this.constructor === AveragePooling2D ? `${this.constructor.name}(${this.poolSize},${this.strides},${this.padding})` : null;
+    const ctor: unknown = this.constructor;
+    return ctor === MaxPooling2D || ctor === AveragePooling2D ? `${this.className}(${this.poolSize},${this.strides},${this.padding})` : null;
   }
 }
 export class MaxPooling2D extends Pool2D {
