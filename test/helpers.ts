@@ -17,7 +17,7 @@ import { compileProgram } from '../runtime/program.ts';
 import { stats } from '../runtime/stats.ts';
 import { hostDataOf } from '../runtime/storage.ts';
 import { prng } from '../ops/creation.ts';
-import { tensor, TesseraError, type Tensor } from '../index.ts';
+import { realizeAll, tensor, TesseraError, type Tensor } from '../index.ts';
 
 export interface Tol { rtol?: number; atol?: number; msg?: string }
 
@@ -69,6 +69,28 @@ export async function checkAgainstInterpreter(t: Tensor, opts: Tol = {}): Promis
   const tol = { ...defaultTol(node.dtype), ...opts };
   allclose(actual, expected, { ...tol, msg: opts.msg ?? `${node.op} ${node.dtype}[${node.shape.join(',')}]` });
   return { actual, expected };
+}
+
+/**
+ * checkAgainstInterpreter for many tensors realized together (one program: outputs of one shape
+ * share kernels, so many ops cost few shader compiles). `msgs[i]` labels tensor i in failures.
+ */
+export async function checkAllAgainstInterpreter(ts: readonly Tensor[], opts: Tol | ((i: number) => Tol) = {}, msgs: readonly string[] = []): Promise<void> {
+  const nodes = ts.map((t) => t.node);
+  const values = new Map<Node, ArrayLike<number>>();
+  for (const n of toposort(nodes)) {
+    if (n.op !== 'input') continue;
+    const host = hostDataOf(n);
+    if (!host) throw new Error(`checkAllAgainstInterpreter: input ${n} has no host copy (it was computed on the GPU); build the graph from tensor(...) data`);
+    values.set(n, n.dtype === 'float16' ? Array.from(host, (v) => roundTo('float16', v)) : host);
+  }
+  const raw = interpret(nodes, (n) => values.get(n)!);
+  await realizeAll(ts);
+  for (let i = 0; i < ts.length; i++) {
+    const node = nodes[i]!, o = typeof opts === 'function' ? opts(i) : opts;
+    const expected = Float64Array.from(raw[i]!, (v) => (node.dtype === 'float32' || node.dtype === 'float16' ? v : roundTo(node.dtype, v)));
+    allclose(await ts[i]!.data(), expected, { ...defaultTol(node.dtype), ...o, msg: msgs[i] ?? o.msg ?? `output ${i}: ${node.op} ${node.dtype}[${node.shape.join(',')}]` });
+  }
 }
 
 /** Realizes `t` (reading it back) and returns its data and the number of kernel dispatches that took. */

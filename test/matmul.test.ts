@@ -14,7 +14,7 @@ test('hand-computed 2x2 and 2x3 @ 3x2', async () => {
 });
 
 test('2-D, awkward sizes (edge tiles)', async () => {
-  for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [17, 33, 9], [33, 5, 65], [64, 64, 64]]) {
+  for (const [m, k, n] of [[1, 1, 1], [17, 33, 9], [33, 5, 65]]) {
     const y = ts.matmul(rnd([m!, k!], { seed: m! * 7 + 1 }), rnd([k!, n!], { seed: n! * 3 + 2 }));
     assert.equal(y.shape, [m, n]);
     await checkAgainstInterpreter(y, { ...TOL, msg: `${m}x${k}x${n}` });

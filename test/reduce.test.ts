@@ -22,15 +22,17 @@ const axesCases: [number | number[] | undefined, number[], number[]][] = [
   [undefined, [], [1, 1, 1]],
 ];
 
-for (const [name, f] of reds) {
+reds.forEach(([name, f], opIndex) => {
+  // keepdims alternates per axis set and per op, so every (op, axes) and (axes, keepdims) pair is covered
   test(`${name} float32 [3,4,5] over every axis set, with and without keepdims`, async () => {
     let seed = 100;
-    for (const [axes, shape, kshape] of axesCases)
-      for (const keep of [false, true]) {
-        const y = f(rnd([3, 4, 5], { seed: seed++ }), axes, keep);
-        assert.equal(y.shape, keep ? kshape : shape, `${name}(${JSON.stringify(axes)}, ${keep}) shape`);
-        await checkAgainstInterpreter(y, { ...SUM_TOL, msg: `${name} axes ${JSON.stringify(axes)} keepdims ${keep}` });
-      }
+    for (const [c, [axes, shape, kshape]] of axesCases.entries()) {
+      const keep = (c + opIndex) % 2 === 0;
+      const y = f(rnd([3, 4, 5], { seed: seed++ }), axes, keep);
+      assert.equal(y.shape, keep ? kshape : shape, `${name}(${JSON.stringify(axes)}, ${keep}) shape`);
+      assert.equal(f(rnd([3, 4, 5], { seed }), axes, !keep).shape, keep ? shape : kshape, `${name}(${JSON.stringify(axes)}, ${!keep}) shape`);
+      await checkAgainstInterpreter(y, { ...SUM_TOL, msg: `${name} axes ${JSON.stringify(axes)} keepdims ${keep}` });
+    }
   });
   test(`${name} int32 over non-last and all axes`, async () => {
     if (name === 'mean') {
@@ -42,7 +44,7 @@ for (const [name, f] of reds) {
     await checkAgainstInterpreter(f(rndInt([2, 3, 4], { seed: 9 }), [0, 2], true));
     await checkAgainstInterpreter(f(rndInt([2, 3, 4], { seed: 10 })));
   });
-}
+});
 
 const argCases: [number | undefined, boolean, number[]][] = [[0, false, [4, 5]], [1, true, [3, 1, 5]], [-1, false, [3, 4]], [2, true, [3, 4, 1]], [undefined, false, []]];
 for (const [name, f] of [['argmax', ts.argmax], ['argmin', ts.argmin]] as [string, (x: Tensor, a?: number, k?: boolean) => Tensor][]) {
@@ -54,7 +56,7 @@ for (const [name, f] of [['argmax', ts.argmax], ['argmin', ts.argmin]] as [strin
       assert.is(y.dtype, 'int32');
       assert.equal(y.shape, shape);
       await checkAgainstInterpreter(y, { msg: `${name} axis ${axis}` });
-      await checkAgainstInterpreter(f(rnd([3, 4, 5], { seed: seed++ }), axis, keep), { msg: `${name} float axis ${axis}` });
+      if (axis === undefined || axis === 1) await checkAgainstInterpreter(f(rnd([3, 4, 5], { seed: seed++ }), axis, keep), { msg: `${name} float axis ${axis}` });
     }
   });
 }
