@@ -41,11 +41,14 @@ export const div = (a: TensorLike, b: TensorLike) => {
   const dt = floatOf(x.dtype === y.dtype ? x.dtype : isFloat(x.dtype) ? x.dtype : y.dtype);
   return T(binaryNode('div', x, y, 'div', dt));
 };
-/** Integer division rounding toward zero for ints (WGSL semantics); floor(a/b) for floats. */
+/** Division rounded down, as numpy's `//` (-7 // 2 = -4): floor(a/b) for floats; for ints the
+ * exact quotient (a - mod(a, b)) / b. Integer division by zero gives a (WGSL's rule). */
 export const floorDiv = (a: TensorLike, b: TensorLike) => {
   const [x, y] = operands('floorDiv', a, b);
   const n = binaryNode('div', x, y, 'floorDiv');
-  return T(isFloat(n.dtype) ? unaryNode('floor', n) : n);
+  if (isFloat(n.dtype)) return T(unaryNode('floor', n));
+  const [xx, yy] = [n.src[0]!, n.src[1]!];
+  return T(binaryNode('div', binaryNode('sub', xx, binaryNode('mod', xx, yy)), yy, 'floorDiv'));
 };
 /** Remainder with the sign of the divisor (numpy's mod). */
 export const mod = (a: TensorLike, b: TensorLike) => { const [x, y] = operands('mod', a, b); return T(binaryNode('mod', x, y)); };

@@ -84,10 +84,10 @@ test('int32 arithmetic wraps (two\'s complement)', async () => {
   assertEqualArrays(await ts.tensor([2147483647, 2147483647, 2147483647], { dtype: 'int32' }).sum().data(), [2147483645]);
 });
 
-test('int32 division: floorDiv truncates toward zero (WGSL), /0 returns the dividend; mod takes the divisor\'s sign, mod 0 = 0; div is true division', async () => {
+test('int32 division: floorDiv rounds down (numpy //), /0 returns the dividend; mod takes the divisor\'s sign, mod 0 = 0; div is true division', async () => {
   const a = ts.tensor([7, -7, 7, -7, 5, -2147483648], { dtype: 'int32' });
   const b = ts.tensor([2, 2, -2, -2, 0, -1], { dtype: 'int32' });
-  assertEqualArrays(await ts.floorDiv(a, b).data(), [3, -3, -3, 3, 5, -2147483648]);
+  assertEqualArrays(await ts.floorDiv(a, b).data(), [3, -4, -4, 3, 5, -2147483648]);
   await checkAgainstInterpreter(ts.floorDiv(ts.tensor([7, -7, 7, -7, 5, -2147483648], { dtype: 'int32' }), ts.tensor([2, 2, -2, -2, 0, -1], { dtype: 'int32' })));
   assertEqualArrays(await ts.mod(ts.tensor([7, -7, 7, -7, 5], { dtype: 'int32' }), ts.tensor([3, 3, -3, -3, 0], { dtype: 'int32' })).data(), [1, 2, -2, -1, 0]);
   await checkAgainstInterpreter(ts.mod(ts.tensor([7, -7, 7, -7, 5, 0], { dtype: 'int32' }), ts.tensor([3, 3, -3, -3, 0, 4], { dtype: 'int32' })));
