@@ -11,6 +11,8 @@ import { isView, type BinaryOp, type Node } from '../ir/node.ts';
 /** Statements of one WGSL function body, with memoized lets. */
 export class FnBuilder implements Scope {
   readonly lines: string[] = [];
+  /** Lanes per value: 1, or 4 when the kernel computes four contiguous elements per invocation as vec4. */
+  constructor(readonly lanes: 1 | 4 = 1) {}
   private lets = new Map<string, string>();
   private vals = new Map<string, string>();
   private n = 0;
@@ -63,11 +65,12 @@ export function flatIndex(ix: Ix, fb: FnBuilder): string {
 /** A load of buffer variable `name` holding dtype `d` at `ix`. */
 export function load(name: string, d: DType, ix: Ix, fb: FnBuilder): string {
   const e = `${name}[${flatIndex(ix, fb)}]`;
-  return d === 'bool' ? `(${e} != 0u)` : e;
+  return d === 'bool' ? `(${e} != ${lit(0, 'uint32', fb)})` : e;
 }
 
 /** Converts a value of dtype d to what a storage buffer of that dtype holds. */
-export const toStorage = (v: string, d: DType) => (d === 'bool' ? `select(0u, 1u, ${v})` : v);
+export const toStorage = (v: string, d: DType, lanes: 1 | 4 = 1) =>
+  d === 'bool' ? (lanes === 4 ? `select(vec4<u32>(0u), vec4<u32>(1u), ${v})` : `select(0u, 1u, ${v})`) : v;
 
 const BIN: Partial<Record<BinaryOp, string>> = { add: '+', sub: '-', mul: '*', div: '/', lt: '<', le: '<=', eq: '==', ne: '!=', and: '&&', or: '||' };
 
@@ -82,55 +85,66 @@ export function emit(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
   return name;
 }
 
+/** The WGSL type of a value of dtype d in fb (vec4 in vector mode). */
+const valueType = (d: DType, fb: FnBuilder) => (fb.lanes === 4 ? `vec4<${wgslType(d)}>` : wgslType(d));
+/** A literal in fb's lanes (splat in vector mode). */
+const lit = (v: number, d: DType, fb: FnBuilder) => (fb.lanes === 4 ? `vec4<${wgslType(d)}>(${literal(v, d)})` : literal(v, d));
+/** A scalar helper applied per lane in vector mode (lavapipe and most GPUs scalarize these anyway). */
+function call(fb: FnBuilder, f: string, args: string[], out: DType): string {
+  if (fb.lanes === 1) return `${f}(${args.join(', ')})`;
+  return `vec4<${wgslType(out)}>(${['x', 'y', 'z', 'w'].map((c) => `${f}(${args.map((x) => `${x}.${c}`).join(', ')})`).join(', ')})`;
+}
+
 function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
-  const t = wgslType(n.dtype);
+  const t = wgslType(n.dtype), vt = valueType(n.dtype, fb);
   const a = () => emit(n.src[0]!, ix, fb, leaf);
   const b = () => emit(n.src[1]!, ix, fb, leaf);
   const isF = n.dtype === 'float32' || n.dtype === 'float16';
+  const v4 = fb.lanes === 4;
   if (isView(n.op)) {
     const { ix: sub, valid } = viewIx(n, ix, fb);
     const v = emit(n.src[0]!, sub, fb, leaf);
     return valid ? `select(${literal(0, n.dtype)}, ${v}, ${valid})` : v;
   }
   switch (n.op) {
-    case 'const': return literal(n.arg as number, n.dtype);
+    case 'const': return lit(n.arg as number, n.dtype, fb);
     case 'iota': return `${t}(${ix.idx(fb)[n.arg as number]})`;
     case 'input': case 'reduce': case 'matmul':
       throw new Error(`codegen: ${n} must be provided by the kernel template`);
-    case 'neg': return n.dtype === 'uint32' ? `(0u - ${a()})` : `(-${a()})`;
-    case 'recip': return `(${literal(1, n.dtype)} / ${a()})`;
+    case 'neg': return n.dtype === 'uint32' ? `(${lit(0, n.dtype, fb)} - ${a()})` : `(-${a()})`;
+    case 'recip': return `(${lit(1, n.dtype, fb)} / ${a()})`;
     case 'sign':
-      if (isF) return `t_sign_${t}(${a()})`;
-      return n.dtype === 'uint32' ? `select(0u, 1u, ${a()} != 0u)` : `sign(${a()})`;
+      if (isF) return call(fb, `t_sign_${t}`, [a()], n.dtype);
+      return n.dtype === 'uint32' ? `select(${lit(0, n.dtype, fb)}, ${lit(1, n.dtype, fb)}, ${a()} != ${lit(0, n.dtype, fb)})` : `sign(${a()})`;
     case 'sqrt': case 'exp': case 'log': case 'sin': case 'cos': case 'abs': case 'floor':
       return `${n.op}(${a()})`;
-    case 'tanh': return `t_tanh_${t}(${a()})`;
-    case 'sigmoid': return `t_sigmoid_${t}(${a()})`;
+    case 'tanh': return call(fb, `t_tanh_${t}`, [a()], n.dtype);
+    case 'sigmoid': return call(fb, `t_sigmoid_${t}`, [a()], n.dtype);
     case 'not': return `(!${a()})`;
     case 'detach': return a();
     case 'cast': {
       const s = n.src[0]!.dtype;
-      if (n.dtype === 'bool') return s === 'float32' || s === 'float16' ? `t_ne_${wgslType(s)}(${a()}, ${literal(0, s)})` : `(${a()} != ${literal(0, s)})`;
-      if (s === 'bool') return `select(${literal(0, n.dtype)}, ${literal(1, n.dtype)}, ${a()})`;
-      if (isF || s === n.dtype) return `${t}(${a()})`;
-      return `${t}(${a()})`;
+      if (n.dtype === 'bool') return s === 'float32' || s === 'float16' ? call(fb, `t_ne_${wgslType(s)}`, [a(), lit(0, s, fb)], 'bool') : `(${a()} != ${lit(0, s, fb)})`;
+      if (s === 'bool') return `select(${lit(0, n.dtype, fb)}, ${lit(1, n.dtype, fb)}, ${a()})`;
+      return `${vt}(${a()})`;
     }
     case 'max': case 'min':
-      if (n.dtype === 'bool') return `(${a()} ${n.op === 'max' ? '||' : '&&'} ${b()})`;
-      return isF ? `t_${n.op}_${t}(${a()}, ${b()})` : `${n.op}(${a()}, ${b()})`;
+      if (n.dtype === 'bool') return `(${a()} ${n.op === 'max' ? (v4 ? '|' : '||') : (v4 ? '&' : '&&')} ${b()})`;
+      return isF ? call(fb, `t_${n.op}_${t}`, [a(), b()], n.dtype) : `${n.op}(${a()}, ${b()})`;
     case 'ne': {
       const st = n.src[0]!.dtype;
       // NaN != x must be true, but drivers may compile != as an ordered compare (WGSL allows assuming no NaNs).
-      if (st === 'float32' || st === 'float16') return `t_ne_${wgslType(st)}(${a()}, ${b()})`;
+      if (st === 'float32' || st === 'float16') return call(fb, `t_ne_${wgslType(st)}`, [a(), b()], 'bool');
       return `(${a()} != ${b()})`;
     }
-    case 'pow': return `t_pow_${t}(${a()}, ${b()})`;
-    case 'mod': return isF ? `t_fmod_${t}(${a()}, ${b()})` : `t_imod_${t}(${a()}, ${b()})`;
+    case 'pow': return call(fb, `t_pow_${t}`, [a(), b()], n.dtype);
+    case 'mod': return call(fb, isF ? `t_fmod_${t}` : `t_imod_${t}`, [a(), b()], n.dtype);
     case 'where': return `select(${emit(n.src[2]!, ix, fb, leaf)}, ${emit(n.src[1]!, ix, fb, leaf)}, ${emit(n.src[0]!, ix, fb, leaf)})`;
     case 'lt': case 'le':
       // WGSL orders numbers only: bools compare as 0/1.
-      if (n.src[0]!.dtype === 'bool') return `(u32(${a()}) ${BIN[n.op]} u32(${b()}))`;
+      if (n.src[0]!.dtype === 'bool') return `(${valueType('uint32', fb)}(${a()}) ${BIN[n.op]} ${valueType('uint32', fb)}(${b()}))`;
       return `(${a()} ${BIN[n.op]} ${b()})`;
+    case 'and': case 'or': return `(${a()} ${n.op === 'and' ? (v4 ? '&' : '&&') : (v4 ? '|' : '||')} ${b()})`;
     default: {
       const op = BIN[n.op as BinaryOp];
       if (!op) throw new Error(`codegen: no rule for ${n.op}`);

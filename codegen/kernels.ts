@@ -9,8 +9,8 @@
  * Grids larger than maxComputeWorkgroupsPerDimension fold into 2-D.
  */
 import { wgslType, storageType, type DType } from '../ir/dtype.ts';
-import { Ix, idiv, imod } from '../ir/indexing.ts';
-import { toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
+import { Ix, idiv, imod, probeScope, viewIx } from '../ir/indexing.ts';
+import { isElementwise, toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
 import { fullIx, kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
 import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
 import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
@@ -31,17 +31,18 @@ export interface KernelCode {
 
 export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: Node[] }
 
-export function bindBuffers(reads: readonly Node[], outputs: readonly Node[]): Bindings {
+export function bindBuffers(reads: readonly Node[], outputs: readonly Node[], lanes: 1 | 4 = 1): Bindings {
   const decls: string[] = [], nameOf = new Map<Node, string>(), nodes: Node[] = [];
   const label = (n: Node) => (n.op === 'input' ? (n.arg as InputArg).name : n.op).replace(/[^A-Za-z0-9]/g, '');
+  const elem = (n: Node) => (lanes === 4 ? `vec4<${storageType(n.dtype)}>` : storageType(n.dtype));
   reads.forEach((n, i) => {
     const name = `in${i}_${label(n)}`;
-    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read> ${name}: array<${storageType(n.dtype)}>;`);
+    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read> ${name}: array<${elem(n)}>;`);
     nameOf.set(n, name); nodes.push(n);
   });
   outputs.forEach((n, i) => {
     const name = `out${i}_${label(n)}`;
-    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read_write> ${name}: array<${storageType(n.dtype)}>;`);
+    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read_write> ${name}: array<${elem(n)}>;`);
     nameOf.set(n, name); nodes.push(n);
   });
   return { decls, nameOf, nodes };
@@ -105,26 +106,51 @@ export function rowHeuristic(k: Kernel & { kind: 'row' }, caps: DeviceCaps): Row
   return { serial, wg: serial ? Math.min(64, caps.maxWorkgroupSize) : Math.min(caps.maxWorkgroupSize, 256, Math.max(32, 2 ** Math.ceil(Math.log2(red)))) };
 }
 
-export type Schedule = MatmulSchedule | RowSchedule;
+/** Elements per invocation of an elementwise kernel: 1, or 4 as vec4 (when `vectorizable`). */
+export interface ElementwiseSchedule { lanes: 1 | 4 }
+
+export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
   switch (k.kind) {
-    case 'elementwise': return elementwiseKernel(k, caps);
+    case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
     case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
     case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
   }
 }
 
-function elementwiseKernel(k: Kernel & { kind: 'elementwise' }, caps: DeviceCaps): KernelCode {
-  const b = bindBuffers(k.reads, k.outputs);
-  const n = numel(k.shape), WG = Math.min(256, caps.maxWorkgroupSize);
-  const fb = new FnBuilder();
+/**
+ * Whether an elementwise kernel can compute four contiguous elements per invocation as vec4:
+ * every buffer it reads is read element for element (contiguous, same layout as the output),
+ * there are no index-dependent values (iota, pads, broadcasts, transposes) and no float16.
+ * Vector loads and stores move memory in 16-byte units, which matters most where a driver
+ * scalarizes (lavapipe's copy kernel runs twice as fast on vec4).
+ */
+export function vectorizable(k: Kernel & { kind: 'elementwise' }): boolean {
+  if (numel(k.shape) % 4 !== 0 || numel(k.shape) < 64) return false;
+  const leaves = new Set<Node>([...k.reads, ...k.outputs]);
+  const ok = (n: Node, ix: Ix, root: Node): boolean => {
+    if (n.dtype === 'float16') return false;
+    if (n !== root && leaves.has(n)) return ix.knownLin === 'gid';
+    if (n.op === 'const') return true;
+    if (n.op === 'reshape') return ok(n.src[0]!, viewIx(n, ix, probeScope).ix, root);
+    if (!isElementwise(n.op)) return false;
+    return n.src.every((s) => ok(s, ix, root));
+  };
+  return k.outputs.every((o) => ok(o, new Ix(o.shape, 'gid'), o));
+}
+
+function elementwiseKernel(k: Kernel & { kind: 'elementwise' }, caps: DeviceCaps, sched?: ElementwiseSchedule): KernelCode {
+  const lanes = (sched?.lanes ?? 4) === 4 && vectorizable(k) ? 4 : 1;
+  const b = bindBuffers(k.reads, k.outputs, lanes);
+  const n = numel(k.shape) / lanes, WG = Math.min(256, caps.maxWorkgroupSize);
+  const fb = new FnBuilder(lanes);
   const leaf = bufferLeaf(b);
   const root = new Ix(k.shape, 'gid');
   const stores = k.outputs.map((o) => {
     // A sibling output read here (only ever at this element: the scheduler checks) is computed inline.
     const v = emit(o, root, fb, (m, ix, f) => (k.outputs.includes(m) ? undefined : leaf(m, ix, f)));
-    return `${b.nameOf.get(o)}[gid] = ${toStorage(v, o.dtype)};`;
+    return `${b.nameOf.get(o)}[gid] = ${toStorage(v, o.dtype, lanes)};`;
   });
   const name = kernelName(k, k.outputs, k.reads);
   const main = `@compute @workgroup_size(${WG})

@@ -11,7 +11,7 @@
  * What wins differs by adapter: on lavapipe (CPU Vulkan) register blocks without workgroup memory
  * tend to win, on GPUs shared-memory tiles usually do; hence measurement, not assumption.
  */
-import { generate, rowGeometry, rowHeuristic, type DeviceCaps, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
+import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
 import { DEFAULT_MATMUL, scheduleFits, scheduleKey, type MatmulSchedule } from '../codegen/matmul.ts';
 import { byteSize, isFloat } from '../ir/dtype.ts';
 import { kernelOutputs, type Kernel } from '../ir/schedule.ts';
@@ -70,7 +70,7 @@ export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps): Ro
   return out;
 }
 const rowKey = (s: RowSchedule) => (s.serial ? `serial${s.wg}` : `tree${s.wg}${s.subgroups ? '+subgroups' : ''}`);
-const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : rowKey(s));
+const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s ? `lanes${s.lanes}` : rowKey(s));
 
 const memory = new Map<string, Schedule>();
 let persisted: Record<string, Schedule> | null = null;
@@ -115,18 +115,19 @@ export interface TuneResult { winner: Schedule; heuristic: Schedule; timings: { 
 function workOf(k: Kernel): number {
   if (k.kind === 'matmul') { const r = k.node.shape.length; return numel(k.node.shape) * k.node.src[0]!.shape[r - 1]!; }
   if (k.kind === 'row') return numel(k.full) * 4;
-  return 0;
+  return numel(k.shape) * 4;
 }
 
 /** The schedule for a matmul or row kernel: cached, tuned, or the heuristic (undefined: no choice to make). */
 export async function chooseSchedule(k: Kernel, ctx: TuneContext): Promise<Schedule | undefined> {
-  if (k.kind === 'elementwise') return undefined;
-  const h: Schedule = k.kind === 'matmul' ? heuristicSchedule(k) : rowHeuristic(k, ctx.dev.caps);
+  if (k.kind === 'elementwise' && !vectorizable(k)) return undefined;
+  const h: Schedule = k.kind === 'matmul' ? heuristicSchedule(k) : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
   if (!tuning.enabled || workOf(k) < tuning.minWork) return h;
   const key = `${ctx.dev.adapterKey}|${k.kind}|${hash(generate(k, ctx.dev.caps, h).wgsl)}`;
   const hit = memory.get(key) ?? (await loadPersisted())[key];
   if (hit) { memory.set(key, hit); return hit; }
-  const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))] : rowCandidates(k, ctx.dev.caps);
+  const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
+    : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
   const res = await tuneKernel(k, ctx, cands);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
