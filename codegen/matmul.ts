@@ -19,11 +19,12 @@ export interface MatmulSchedule {
   tm: number; tn: number;     // register block per invocation
   bk: number;                 // K slice staged in workgroup memory (shared only)
   shared: boolean;            // stage operand tiles in workgroup memory
+  ku?: number;                // K steps per loop iteration (direct loads only; default 1)
 }
 
 export const DEFAULT_MATMUL: MatmulSchedule = { wgM: 8, wgN: 8, tm: 4, tn: 4, bk: 8, shared: false };
 
-export const scheduleKey = (s: MatmulSchedule) => `${s.wgM}x${s.wgN}/${s.tm}x${s.tn}${s.shared ? `/smem${s.bk}` : ''}`;
+export const scheduleKey = (s: MatmulSchedule) => `${s.wgM}x${s.wgN}/${s.tm}x${s.tn}${s.shared ? `/smem${s.bk}` : ''}${(s.ku ?? 1) > 1 ? `/ku${s.ku}` : ''}`;
 
 /** Whether schedule s can run on the device (workgroup size and memory limits). */
 export function scheduleFits(s: MatmulSchedule, caps: DeviceCaps): boolean {
@@ -58,7 +59,7 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   const ot = wgslType(out.dtype);
   const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;
 
-  const { wgM, wgN, tm, tn, bk, shared } = sched;
+  const { wgM, wgN, tm, tn, bk, shared } = sched, ku = sched.ku ?? 1;
   const BM = wgM * tm, BN = wgN * tn, threads = wgM * wgN;
   const tilesM = Math.ceil(M / BM), tilesN = Math.ceil(N / BN);
   const groups = tilesM * tilesN * BATCH;
@@ -71,11 +72,22 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   if (!shared) {
     for (let i = 0; i < tm; i++) L.push(`let mr${i} = min(m0 + ${i}, ${M - 1});`);
     for (let j = 0; j < tn; j++) L.push(`let nc${j} = min(n0 + ${j}, ${N - 1});`);
-    L.push(`for (var k = 0; k < ${K}; k++) {`);
-    for (let i = 0; i < tm; i++) L.push(`  let a${i} = a_val(bt, mr${i}, k);`);
-    for (let j = 0; j < tn; j++) L.push(`  let b${j} = b_val(bt, k, nc${j});`);
-    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`  acc_${i}_${j} = ${fma(`a${i}`, `b${j}`, `acc_${i}_${j}`)};`);
-    L.push('}');
+    // K in steps of ku (consecutive k of one row or column are neighbours in memory when an
+    // operand is transposed), then the remainder one step at a time.
+    const step = (from: string, to: number, u: number) => {
+      L.push(`for (var k = ${from}; k < ${to}; k += ${u}) {`);
+      for (let q = 0; q < u; q++) {
+        const kq = q ? `k + ${q}` : 'k';
+        for (let i = 0; i < tm; i++) L.push(`  let a${i}_${q} = a_val(bt, mr${i}, ${kq});`);
+        for (let j = 0; j < tn; j++) L.push(`  let b${j}_${q} = b_val(bt, ${kq}, nc${j});`);
+      }
+      for (let q = 0; q < u; q++)
+        for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`  acc_${i}_${j} = ${fma(`a${i}_${q}`, `b${j}_${q}`, `acc_${i}_${j}`)};`);
+      L.push('}');
+    };
+    const main = Math.floor(K / ku) * ku;
+    if (main > 0) step('0', main, ku);
+    if (main < K) step(String(main), K, 1);
   } else {
     shDecl = `var<workgroup> sh_a: array<${t}, ${bk * BM}>;\nvar<workgroup> sh_b: array<${t}, ${bk * BN}>;`;
     L.push(`for (var k0 = 0; k0 < ${K}; k0 += ${bk}) {`);

@@ -25,7 +25,7 @@ import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import type { Program } from '../runtime/program.ts';
-import { storageOf, type Storage } from '../runtime/storage.ts';
+import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten, type PyTree } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
@@ -136,7 +136,7 @@ export interface JitOptions {
   /** Argument positions whose tensors the call consumes: their buffers are recycled after the call. */
   donate?: number[];
 }
-interface Compiled { program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any }
+interface Compiled { program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; owned: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any }
 
 /**
  * Consumes the donated arguments after a call: each tensor is disposed and its buffer goes back to
@@ -196,10 +196,15 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         // Program inputs: every argument placeholder (unused ones too, for a fixed calling convention), then captured constants.
         const captured = [...used].filter((n) => !holders.includes(n));
         const inputs = [...holders, ...captured];
+        // The compiled function owns the constants it captured: a node of its own is bound to each
+        // one's storage (and released when this entry is collected with the jitted function), so
+        // disposing the tensor a constant was read from, or another tensor whose realization a
+        // lazy constant was remembered as (substituteRealized), cannot free a buffer the program reads.
+        const owned = captured.map((n) => { const h = inputNode(n.dtype, n.shape, 'captured'); bindStorage(h, storageOf(n)); return h; });
         const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
         const e = await engine();
         const program = await programFor(e, compute, inputs, globalOptions);
-        return { program, roots, compute, inputs, argIndex: holders.map((_, i) => i), unflatten: of.unflatten };
+        return { program, roots, compute, inputs, owned, argIndex: holders.map((_, i) => i), unflatten: of.unflatten };
       })();
       cache.set(sig, cp);
       cp.catch(() => cache.delete(sig));
@@ -209,7 +214,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     const lazy = flat.leaves.filter((t) => t.node.op !== 'input');
     if (lazy.length) await realizeAll(lazy);
     const argNodes = flat.leaves.map((t) => t.use('jit'));
-    const storages = [...argNodes, ...c.inputs.slice(argNodes.length)].map(storageOf);
+    const storages = [...argNodes, ...c.owned].map(storageOf);
     const e = await engine();
     const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
     donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));

@@ -18,7 +18,7 @@ import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, t
 import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
-import { bindStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
+import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
@@ -38,11 +38,24 @@ export function engine(): Promise<Engine> {
 export const globalOptions: CompileOptions = { fuse: true };
 
 const realizedAs = new WeakMap<Node, Node>();
-/** Replaces nodes realized earlier by the input nodes that hold their buffers. */
-export const substituteRealized = (roots: readonly Node[]) => rewrite(roots, (n) => realizedAs.get(n) ?? n);
+/**
+ * Replaces nodes realized earlier by the input nodes that hold their buffers. This memo owns no
+ * buffer: the tensor that was realized does, and it may be disposed (or donated to a jit call)
+ * while other tensors still stand for the same hash-consed node. An entry whose buffer is gone
+ * is dropped, and the node is computed again from its sources.
+ */
+export const substituteRealized = (roots: readonly Node[]) => rewrite(roots, (n) => {
+  const r = realizedAs.get(n);
+  if (!r) return n;
+  if (hasStorage(r)) return r;
+  realizedAs.delete(n);
+  return n;
+});
 
 /** Makes sure an input's storage has a GPU buffer (uploading host data on first use). */
 export function ensureUploaded(e: Engine, s: Storage): GPUBuffer {
+  // A freed storage has no data left: computing with a fresh buffer would read garbage.
+  if (s.freed) throw new TesseraError('realize', 'an input was disposed (or donated to a jit call) while a computation reading it was in flight', 'await the computation before disposing its inputs');
   if (!s.buffer) {
     s.buffer = e.pool.acquire(s.bytes);
     if (s.host && s.host.length) {
@@ -98,9 +111,17 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   for (const n of inputs)
     if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
   const storages = inputs.map(storageOf); // throws for disposed inputs, before any GPU work
-  const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
-  const program = await programFor(e, compute, inputs, globalOptions);
-  const result = execute(e, program, roots, compute, storages, inputs, read);
+  // Hold the inputs until the work is submitted: a dispose() while the program compiles must not
+  // free (and send back to the pool) a buffer this realization is about to read.
+  for (const s of storages) s.retain();
+  let result: ReturnType<typeof execute>;
+  try {
+    const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
+    const program = await programFor(e, compute, inputs, globalOptions);
+    result = execute(e, program, roots, compute, storages, inputs, read);
+  } finally {
+    for (const s of storages) s.release();
+  }
   // An input stays its own node: a fresh alias would keep the buffer alive (until collected) after dispose().
   const outs = result.nodes.map((out, i) => {
     if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }

@@ -41,7 +41,11 @@ export class Program {
   /** Encodes all launches; returns one buffer per output (the caller owns them, aliases included). */
   encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[]): GPUBuffer[] {
     const bufs: (GPUBuffer | null)[] = new Array(this.slotBytes.length).fill(null);
-    inputs.forEach((b, i) => { bufs[i] = b; });
+    // Only the first `inputSlots` slots are inputs; kernel outputs follow. A cached program also
+    // serves graphs of the same structure key with more inputs (inputs no kernel reads: an unused
+    // jit argument, an input root realized alongside): those buffers must not land in output
+    // slots, where a kernel would overwrite them and hand them out as results (two owners).
+    for (let i = 0; i < Math.min(inputs.length, this.inputSlots); i++) bufs[i] = inputs[i]!;
     if (this.steps.length) {
       const pass = encoder.beginComputePass();
       for (const st of this.steps) {
@@ -111,7 +115,11 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })));
 }
 
-/** A key for a graph's structure with inputs numbered by position: equal keys, same program. */
+/**
+ * A key for a graph's structure with inputs numbered by position: equal keys, same program.
+ * Inputs no kernel reads are not part of it, so graphs with different input counts can share a
+ * program (encode ignores inputs past the program's own `inputSlots`).
+ */
 export function structureKey(roots: readonly Node[], inputs: readonly Node[]): string {
   const pos = new Map<Node, number>();
   const inputPos = new Map(inputs.map((n, i) => [n, i]));
