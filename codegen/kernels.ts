@@ -218,7 +218,8 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
   for (const s of k.stages) {
     const fb = new FnBuilder();
     const i = s.kind === 'reduce' ? reduces.indexOf(s.node) : reduces.length;
-    const upto = s.kind === 'reduce' ? i : reduces.length;
+    // A stage sees the reductions computed before it (stages are in dependency order).
+    const upto = k.stages.slice(0, k.stages.indexOf(s)).filter((st) => st.kind === 'reduce').length;
     if (s.kind === 'reduce') {
       const { op } = s.node.arg as ReduceArg;
       const t = wgslType(s.node.dtype);

@@ -11,7 +11,10 @@
  *     one kernel each.
  *  3. `fuseMatmulEpilogues`: a matmul whose only reader is one elementwise output at the same
  *     element (bias, activation, residual, scale) computes that output in its own kernel.
- *     Elementwise producers of matmul operands are inlined by rule 1 (prologue fusion).
+ *     Elementwise producers of matmul operands are inlined by rule 1 (prologue fusion), unless
+ *     `materializeCostlyOperands` finds them costly: a tiled matmul reads each operand element
+ *     many times, so an operand that reads several buffers (a backward pass's g * relu'(z)) or
+ *     calls transcendental functions is computed once into its own buffer instead.
  *  4. `fuseSiblings`: independent elementwise outputs of one shape share a kernel (an optimizer
  *     update writes parameter and moments in one dispatch) while it fits the storage-buffer limit.
  *  5. `respectBufferLimit`: a kernel never binds more storage buffers than the device allows;
@@ -34,6 +37,36 @@ export type Kernel =
   | { kind: 'matmul'; node: Node; output: Node; reads: Node[] };
 
 export interface ScheduleOptions { fuse: boolean; maxBuffers: number }
+
+/** Reuse (reads of each element) above which a costly matmul operand is computed once. */
+const OPERAND_REUSE = 32;
+const TRANSCENDENTAL = new Set(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'pow', 'sqrt']);
+
+/** Makes costly elementwise matmul operands anchors (see rule 3). */
+function materializeCostlyOperands(order: readonly Node[], anchors: Set<Node>): void {
+  for (const mm of order) {
+    if (mm.op !== 'matmul') continue;
+    const r = mm.shape.length, M = mm.shape[r - 2]!, N = mm.shape[r - 1]!;
+    mm.src.forEach((operand, i) => {
+      if ((i === 0 ? N : M) < OPERAND_REUSE) return;
+      let e = operand;
+      while (isView(e.op) && !anchors.has(e)) e = e.src[0]!;
+      if (anchors.has(e) || isLeafOp(e) || isView(e.op)) return;
+      const reads = new Set<Node>();
+      let costly = false;
+      const seen = new Set<Node>();
+      const walk = (n: Node) => {
+        if (seen.has(n)) return;
+        seen.add(n);
+        if (n.op === 'input' || anchors.has(n)) { reads.add(n); return; }
+        if (TRANSCENDENTAL.has(n.op)) costly = true;
+        n.src.forEach(walk);
+      };
+      e.src.forEach(walk);
+      if (costly || reads.size >= 2) anchors.add(e);
+    });
+  }
+}
 
 /** Nodes a kernel writes. */
 export function kernelOutputs(k: Kernel): Node[] {
@@ -78,6 +111,7 @@ function scheduleOnce(roots: readonly Node[], opts: ScheduleOptions, forced: Set
     const anchor = n.op === 'reduce' || n.op === 'matmul' || rootSet.has(n) || forced.has(n) || (!opts.fuse && !isView(n.op) && !isLeafOp(n));
     if (anchor) anchors.add(n);
   }
+  if (opts.fuse) materializeCostlyOperands(order, anchors);
   // Rule 1: one kernel per anchor.
   let kernels: Kernel[] = order.filter((n) => anchors.has(n)).map((n): Kernel => {
     if (n.op === 'reduce') return { kind: 'row', full: n.src[0]!.shape, axes: (n.arg as ReduceArg).axes, stages: [{ kind: 'reduce', node: n, write: true }], reads: [] };

@@ -4,6 +4,10 @@ import * as assert from 'uvu/assert';
 import * as ts from '../index.ts';
 import { compilerOptions } from '../index.ts';
 import { allclose, assertEqualArrays, checkAgainstInterpreter, dispatchesOf, rnd, wgslOf } from './helpers.ts';
+import { interpret } from '../ir/interpret.ts';
+import { hostDataOf } from '../runtime/storage.ts';
+import { engine } from '../runtime/engine.ts';
+import { generate } from '../codegen/kernels.ts';
 
 test('an elementwise chain of ten ops is one dispatch', async () => {
   const x = rnd([4, 33], { seed: 1 });
@@ -168,6 +172,43 @@ test('a realized intermediate is reused, not recomputed', async () => {
   assert.is(dispatches, 1);
   const { dispatches: none } = await dispatchesOf(h);
   assert.is(none, 0);
+});
+
+test('a row kernel whose full-shape output precedes a later reduction (loss value + gradient of cross-entropy)', async () => {
+  // Value and gradient of a softmax cross-entropy on logits x @ w + b, realized together, fuse into
+  // a row kernel where an elementwise output (the logits' gradient) sits between reductions; it
+  // must only see the reductions computed before it.
+  const x = rnd([16, 12], { seed: 51 }), w = rnd([12, 10], { seed: 50 }), b = rnd([10], { seed: 49 });
+  const y = rnd([16, 10], { seed: 52, lo: 0, hi: 1 });
+  const loss = (wt: ts.Tensor) => ts.logSoftmax(x.matmul(wt).add(b), -1).mul(y).sum(1).mean().neg();
+  const [value, grad] = ts.valueAndGrad(loss)(w) as [ts.Tensor, ts.Tensor];
+  const [ev, eg] = interpret([value.node, grad.node], (n) => hostDataOf(n)!);
+  await ts.realizeAll([value, grad]);
+  allclose(await value.data(), ev!, { rtol: 1e-5, atol: 1e-5 });
+  allclose(await grad.data(), eg!, { rtol: 1e-4, atol: 1e-5 });
+});
+
+test('row-kernel codegen: a full-shape stage between reductions sees only the reductions before it', async () => {
+  // Stages [max, full output using max, sum]: the kind of order fusion produces for a loss value
+  // and its gradient. The generated WGSL must compile and compute the right values.
+  const x = rnd([3, 7], { seed: 56 });
+  const m = ts.max(x, 1, true), out = x.sub(m), s2 = ts.sum(x.mul(x), 1, true);
+  const kernel = { kind: 'row' as const, full: [3, 7], axes: [1], reads: [x.node],
+    stages: [{ kind: 'reduce' as const, node: m.node, write: false }, { kind: 'full' as const, node: out.node }, { kind: 'reduce' as const, node: s2.node, write: true }] };
+  const e = await engine();
+  const code = generate(kernel, e.dev.caps);
+  await e.pipelines.get(code.wgsl, code.name); // compiles (the bug passed a later stage's value)
+  assert.ok(/fn out_full\d+\(r: i32, j: i32, s0: f32\)/.test(code.wgsl), code.wgsl);
+});
+
+test('a costly matmul operand (several buffers, or transcendental) is computed once, not per tile load', async () => {
+  const a = rnd([64, 48], { seed: 53 }), z = rnd([64, 48], { seed: 54 }), w = rnd([48, 40], { seed: 55 });
+  const gz = a.mul(z.gt(0));                          // g * relu'(z): reads two buffers
+  const wgsl = await wgslOf(gz.matmul(w));
+  assert.is(wgsl.length, 2, 'the operand gets its own kernel');
+  const cheap = await wgslOf(a.mul(2).matmul(w));     // one buffer, cheap: stays a fused prologue
+  assert.is(cheap.length, 1);
+  await checkAgainstInterpreter(gz.matmul(w), { rtol: 1e-4, atol: 1e-5 });
 });
 
 test.run();
