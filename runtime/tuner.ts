@@ -41,6 +41,9 @@ export const tuning = {
  * budget may stop the first round early. */
 export const CANDIDATES: readonly MatmulSchedule[] = [
   DEFAULT_MATMUL,
+  { wgM: 8, wgN: 8, tm: 8, tn: 16, bk: 8, shared: false },
+  { wgM: 4, wgN: 8, tm: 16, tn: 16, bk: 8, shared: false },
+  { wgM: 8, wgN: 8, tm: 16, tn: 8, bk: 8, shared: false },
   { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false },
   { wgM: 16, wgN: 4, tm: 4, tn: 8, bk: 8, shared: false },
   { wgM: 4, wgN: 16, tm: 4, tn: 8, bk: 8, shared: false },
