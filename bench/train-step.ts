@@ -30,11 +30,8 @@ const LR = 1e-3, B1 = 0.9, B2 = 0.999, EPS = 1e-8;
 type Params = Record<string, Tensor>;
 interface State { params: Params; m: Params; v: Params; t: Tensor }
 
-/**
- * Zeros from host data, not ts.zeros: zeros() is a hash-consed const node, and the engine
- * remembers the buffer it was realized into, so a second state's zeros would alias the first
- * state's (donated, hence disposed) buffers. See the report: "realized-node memo after dispose".
- */
+/** Zeros from host data: each optimizer state gets buffers of its own (a const node is shared by
+ * every equal constant, and these buffers are donated to the step). */
 const hostZeros = (shape: number[]) => ts.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), { shape });
 
 function initParams(): Params {
