@@ -79,7 +79,8 @@ export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps): Ro
   return out;
 }
 const rowKey = (s: RowSchedule) => (s.serial ? `serial${s.wg}` : `tree${s.wg}${s.subgroups ? '+subgroups' : ''}`);
-const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s ? `lanes${s.lanes}` : rowKey(s));
+/** A schedule's short name (as in TESSERA_DEBUG=tune output and TuneResult timings). */
+export const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s ? `lanes${s.lanes}` : rowKey(s));
 
 const memory = new Map<string, Schedule>();
 let persisted: Record<string, Schedule> | null = null;
