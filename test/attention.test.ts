@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nn, tensor, type Tensor } from '../index.ts';
+import { grad, nn, tensor, type Tensor } from '../index.ts';
 import { allclose, checkAgainstInterpreter, dispatchesOf, rnd, throwsTessera } from './helpers.ts';
 import { checkGrad } from './grad-helpers.ts';
 
@@ -47,6 +47,19 @@ test('MultiHeadAttention trains on a toy task (copy the first token\'s features 
   const h = await model.fit(x, target, { epochs: 30, batchSize: 16, verbose: 0 });
   const loss = h.history.loss!;
   assert.ok(loss.at(-1)! < loss[0]! * 0.5, `loss ${loss[0]} -> ${loss.at(-1)}`);
+});
+
+test('embedding: rows of the table by hand, one fused kernel, and the gradient scatter-adds rows', async () => {
+  const table = rnd([5, 3], { seed: 20 });
+  const ids = tensor([[4, 0], [4, 2]], { dtype: 'int32' });
+  const t = Array.from(await table.data());
+  const { data, dispatches } = await dispatchesOf(nn.embedding(ids, table));
+  assert.is(dispatches, 1);
+  allclose(data, [...t.slice(12, 15), ...t.slice(0, 3), ...t.slice(12, 15), ...t.slice(6, 9)], { rtol: 0, atol: 0 });
+  const g = grad((tb: Tensor) => nn.embedding(ids, tb).sum())(table) as Tensor;
+  allclose(await g.data(), [1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 2, 2, 2], { rtol: 0, atol: 0 });
+  const layer = new nn.Embedding(5, 3);
+  assert.equal([...layer.call(ids).shape], [2, 2, 3]);
 });
 
 test('attention bad input: a clear error', async () => {

@@ -84,3 +84,33 @@ export class MultiHeadAttention extends Layer {
     return p.outputBias ? add(y, p.outputBias) : y;
   }
 }
+
+/**
+ * Embedding lookup as a one-hot matmul: onehot(ids) · table. The one-hot is computed inside the
+ * matmul kernel (a fused prologue, no [tokens, vocab] buffer), and its gradient, onehotᵀ · g,
+ * is the scatter-add of rows that an embedding's backward pass needs.
+ */
+export function embedding(ids: Tensor, table: Tensor): Tensor {
+  if (ids.dtype !== 'int32' && ids.dtype !== 'uint32') throw new TesseraError('embedding', `ids must be int32 or uint32, got ${ids.dtype}`, 'cast the ids with .cast("int32")');
+  if (table.rank !== 2) throw new TesseraError('embedding', `table must be [vocab, dim], got ${fmtShape(table.shape)}`);
+  const V = table.shape[0]!, shape = [...ids.shape, V];
+  const id = Node.make('expand', ids.dtype, shape, [Node.make('reshape', ids.dtype, [...ids.shape, 1], [ids.use('embedding')])]);
+  const vocab = Node.make('expand', ids.dtype, shape, [Node.make('reshape', ids.dtype, [...ids.shape.map(() => 1), V], [Node.make('iota', ids.dtype, [V], [], 0)])]);
+  const onehot = T(Node.make('cast', table.dtype, shape, [Node.make('eq', 'bool', shape, [id, vocab])]));
+  return matmul(onehot, table);
+}
+
+/** Token embeddings: integer ids [batch, tokens] -> [batch, tokens, dim]. */
+export class Embedding extends Layer {
+  private readonly init: InitializerSpec;
+  constructor(readonly vocabSize: number, readonly dim: number, opts: LayerOptions & { embeddingsInitializer?: InitializerSpec } = {}) {
+    super(opts);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1 || !Number.isInteger(dim) || dim < 1)
+      throw new TesseraError('Embedding', `vocabSize ${vocabSize} and dim ${dim} must be positive integers`);
+    this.init = opts.embeddingsInitializer ?? 'glorotUniform';
+    if (this.inputShape) this.build(this.inputShape);
+  }
+  protected override createParams(): void { this.params.embeddings = getInitializer(this.init)([this.vocabSize, this.dim]); }
+  computeOutputShape(s: Shape): Shape { return [...s, this.dim]; }
+  apply(p: Params, x: Tensor): Tensor { return embedding(x.dtype === 'int32' || x.dtype === 'uint32' ? x : x.cast('int32'), p.embeddings!); }
+}

@@ -28,4 +28,4 @@ export { trainStep, evalStep, type StepResult } from './training.ts';
 export type { Logs, Verbosity } from './progress.ts';
 export { Conv2D, MaxPooling2D, AveragePooling2D, Reshape, conv2dLayer, maxPooling2d, averagePooling2d, reshapeLayer,
   type Conv2DOptions, type Pool2DOptions } from './conv-layers.ts';
-export { scaledDotProductAttention, MultiHeadAttention, type AttentionOptions, type MultiHeadAttentionOptions } from './attention.ts';
+export { scaledDotProductAttention, MultiHeadAttention, embedding, Embedding, type AttentionOptions, type MultiHeadAttentionOptions } from './attention.ts';
