@@ -20,11 +20,12 @@ export interface MatmulSchedule {
   bk: number;                 // K slice staged in workgroup memory (shared only)
   shared: boolean;            // stage operand tiles in workgroup memory
   ku?: number;                // K steps per loop iteration (direct loads only; default 1)
+  vec?: number;               // vector width of the accumulators along N (1 or 4; needs tn % 4 == 0)
 }
 
 export const DEFAULT_MATMUL: MatmulSchedule = { wgM: 8, wgN: 8, tm: 4, tn: 4, bk: 8, shared: false };
 
-export const scheduleKey = (s: MatmulSchedule) => `${s.wgM}x${s.wgN}/${s.tm}x${s.tn}${s.shared ? `/smem${s.bk}` : ''}${(s.ku ?? 1) > 1 ? `/ku${s.ku}` : ''}`;
+export const scheduleKey = (s: MatmulSchedule) => `${s.wgM}x${s.wgN}/${s.tm}x${s.tn}${s.shared ? `/smem${s.bk}` : ''}${(s.ku ?? 1) > 1 ? `/ku${s.ku}` : ''}${s.vec === 4 ? '/vec4' : ''}`;
 
 /** Whether schedule s can run on the device (workgroup size and memory limits). */
 export function scheduleFits(s: MatmulSchedule, caps: DeviceCaps): boolean {
@@ -60,14 +61,24 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;
 
   const { wgM, wgN, tm, tn, bk, shared } = sched, ku = sched.ku ?? 1;
+  const vw = sched.vec === 4 && tn % 4 === 0 ? 4 : 1; // accumulate tn columns as vec4s
   const BM = wgM * tm, BN = wgN * tn, threads = wgM * wgN;
   const tilesM = Math.ceil(M / BM), tilesN = Math.ceil(N / BN);
   const groups = tilesM * tilesN * BATCH;
   const fma = (a: string, bb: string, c: string) => (isF ? `fma(${a}, ${bb}, ${c})` : `(${c} + ${a} * ${bb})`);
   const zero = `${t}(0)`;
   const L: string[] = [];
-  const accs: string[] = [];
-  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) { accs.push(`acc_${i}_${j}`); L.push(`var acc_${i}_${j} = ${zero};`); }
+  // Accumulators: tm x tn scalars, or tm x (tn/4) vec4s updated with one vector fma each.
+  const acc = (i: number, j: number) => (vw === 4 ? `acc_${i}_${j >> 2}[${j & 3}]` : `acc_${i}_${j}`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j += vw) L.push(`var acc_${i}_${vw === 4 ? j >> 2 : j} = ${vw === 4 ? `vec4<${t}>()` : zero};`);
+  const fmaBlock = (a: (i: number) => string, b: (j: number) => string, indent: string) => {
+    for (let i = 0; i < tm; i++)
+      for (let j = 0; j < tn; j += vw) {
+        if (vw === 1) { L.push(`${indent}acc_${i}_${j} = ${fma(a(i), b(j), `acc_${i}_${j}`)};`); continue; }
+        const g = `acc_${i}_${j >> 2}`;
+        L.push(`${indent}${g} = ${fma(`vec4<${t}>(${a(i)})`, `vec4<${t}>(${b(j)}, ${b(j + 1)}, ${b(j + 2)}, ${b(j + 3)})`, g)};`);
+      }
+  };
   let shDecl = '';
   if (!shared) {
     for (let i = 0; i < tm; i++) L.push(`let mr${i} = min(m0 + ${i}, ${M - 1});`);
@@ -81,8 +92,7 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
         for (let i = 0; i < tm; i++) L.push(`  let a${i}_${q} = a_val(bt, mr${i}, ${kq});`);
         for (let j = 0; j < tn; j++) L.push(`  let b${j}_${q} = b_val(bt, ${kq}, nc${j});`);
       }
-      for (let q = 0; q < u; q++)
-        for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`  acc_${i}_${j} = ${fma(`a${i}_${q}`, `b${j}_${q}`, `acc_${i}_${j}`)};`);
+      for (let q = 0; q < u; q++) fmaBlock((i) => `a${i}_${q}`, (j) => `b${j}_${q}`, '  ');
       L.push('}');
     };
     const main = Math.floor(K / ku) * ku;
@@ -99,11 +109,11 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
     L.push(`  for (var kk = 0; kk < ${bk}; kk++) {`);
     for (let i = 0; i < tm; i++) L.push(`    let a${i} = sh_a[kk * ${BM} + ly * ${tm} + ${i}];`);
     for (let j = 0; j < tn; j++) L.push(`    let b${j} = sh_b[kk * ${BN} + lx * ${tn} + ${j}];`);
-    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`    acc_${i}_${j} = ${fma(`a${i}`, `b${j}`, `acc_${i}_${j}`)};`);
+    fmaBlock((i) => `a${i}`, (j) => `b${j}`, '    ');
     L.push('  }', '  workgroupBarrier();', '}');
   }
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
-    L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, acc_${i}_${j}); }`);
+    L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, ${acc(i, j)}); }`);
 
   const name = kernelName(k, out === mm ? [mm] : [out], k.reads);
   const exit = `if (g >= ${groups}) { return; }`;

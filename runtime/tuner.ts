@@ -37,7 +37,7 @@ export const tuning = {
 };
 
 /** The candidate space: register blocks with direct loads (optionally several K steps per loop
- * iteration), and workgroup-memory tiles. Ordered so the likeliest winners are timed first, as the
+ * iteration, or vec4 accumulators), and workgroup-memory tiles. Ordered so the likeliest winners are timed first, as the
  * budget may stop the first round early. */
 export const CANDIDATES: readonly MatmulSchedule[] = [
   DEFAULT_MATMUL,
@@ -58,6 +58,9 @@ export const CANDIDATES: readonly MatmulSchedule[] = [
   { wgM: 16, wgN: 16, tm: 4, tn: 4, bk: 8, shared: false },
   { wgM: 4, wgN: 16, tm: 4, tn: 8, bk: 8, shared: false, ku: 4 },
   { wgM: 16, wgN: 16, tm: 2, tn: 2, bk: 16, shared: true },
+  // vec4 accumulators: slower on lavapipe, which scalarizes them; GPUs may differ.
+  { ...DEFAULT_MATMUL, vec: 4 },
+  { wgM: 16, wgN: 16, tm: 4, tn: 4, bk: 16, shared: true, vec: 4 },
 ];
 
 /** The untuned choice: the default block, shrunk for skinny matrices so few invocations idle. */
