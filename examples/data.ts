@@ -82,3 +82,11 @@ export function tensors(d: Dataset, flatLabels = false): { x: Tensor; y: Tensor 
     y: tensor(d.y, { shape: flatLabels ? [d.samples] : [d.samples, 1] }),
   };
 }
+
+/** The digits set with pixels scaled to [0, 1], split 80/20 (seeded), as datasets and tensors. */
+export async function digitsSplit(): Promise<{ train: Dataset; test: Dataset; tr: { x: Tensor; y: Tensor }; te: { x: Tensor; y: Tensor } }> {
+  const data = await loadDigits();
+  for (let i = 0; i < data.x.length; i++) data.x[i]! /= 16;
+  const { train, test } = trainTestSplit(data, 0.2, 42);
+  return { train, test, tr: tensors(train, true), te: tensors(test, true) };
+}

@@ -7,14 +7,11 @@
  * Run: npx tsx examples/digits-cnn.ts
  */
 import { nn, seed } from '../index.ts';
-import { loadDigits, tensors, trainTestSplit } from './data.ts';
+import { digitsSplit } from './data.ts';
 
 seed(7);
 const t0 = performance.now();
-const data = await loadDigits();
-for (let i = 0; i < data.x.length; i++) data.x[i]! /= 16;
-const { train, test } = trainTestSplit(data, 0.2, 42);
-const tr = tensors(train, true), te = tensors(test, true);
+const { test, tr, te } = await digitsSplit();
 
 const model = nn.sequential([
   new nn.Reshape([8, 8, 1], { inputShape: [64] }),

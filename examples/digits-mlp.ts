@@ -6,14 +6,11 @@
  * Run: npx tsx examples/digits-mlp.ts
  */
 import { nn, seed, tensor } from '../index.ts';
-import { loadDigits, tensors, trainTestSplit } from './data.ts';
+import { digitsSplit } from './data.ts';
 
 seed(3);
 const t0 = performance.now();
-const data = await loadDigits();
-for (let i = 0; i < data.x.length; i++) data.x[i]! /= 16;
-const { train, test } = trainTestSplit(data, 0.2, 42);
-const tr = tensors(train, true), te = tensors(test, true);
+const { test, tr, te } = await digitsSplit();
 
 const model = nn.sequential([
   nn.dense(64, { activation: 'relu', inputShape: [64] }),
