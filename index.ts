@@ -7,6 +7,7 @@ import './ops/methods.ts';
 
 export { Tensor, realizeAll, type NestedArray } from './ops/tensor.ts';
 export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, seed, type TensorOptions } from './ops/creation.ts';
+export { randomUniform, dropout, type RandomOptions } from './ops/random.ts';
 export * from './ops/elementwise.ts';
 export { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Axes } from './ops/reduce.ts';
 export { reshape, permute, transpose, expand, slice, pad, concat, stack, squeeze, unsqueeze, flatten } from './ops/movement.ts';

@@ -5,8 +5,9 @@
  * once) named after the op that made them, and returns the name holding the value.
  */
 import { f16ToF32, f32ToF16, wgslType, type DType } from '../ir/dtype.ts';
-import { Ix, iadd, viewIx, type Scope } from '../ir/indexing.ts';
+import { Ix, iadd, SCALAR_IX, viewIx, type Scope } from '../ir/indexing.ts';
 import { isView, type BinaryOp, type Node } from '../ir/node.ts';
+import { randomHelpers } from './random.ts';
 
 /** Statements of one WGSL function body, with memoized lets. */
 export class FnBuilder implements Scope {
@@ -109,6 +110,12 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
   switch (n.op) {
     case 'const': return lit(n.arg as number, n.dtype, fb);
     case 'iota': return `${t}(${ix.idx(fb)[n.arg as number]})`;
+    case 'random': {
+      // The element's flat index is the counter; the seed is read at the scalar index.
+      if (v4) throw new Error('codegen: random needs one lane per invocation (vectorizable excludes it)');
+      const s = n.src[0]!, seed = emit(s, SCALAR_IX, fb, leaf);
+      return `t_uniform(${s.dtype === 'uint32' ? seed : `bitcast<u32>(${seed})`}, ${literal(n.arg as number, 'uint32')}, u32(${ix.lin(fb)}))`;
+    }
     case 'input': case 'reduce': case 'matmul':
       throw new Error(`codegen: ${n} must be provided by the kernel template`);
     case 'neg': return n.dtype === 'uint32' ? `(${lit(0, n.dtype, fb)} - ${a()})` : `(-${a()})`;
@@ -158,6 +165,7 @@ export function helpers(body: string): string {
   const out: string[] = [];
   if (body.includes('T_INF')) out.push('var<private> T_INF: u32 = 0x7f800000u;');
   if (body.includes('T_NAN')) out.push('var<private> T_NAN: u32 = 0x7fc00000u;');
+  if (body.includes('t_uniform(')) out.push(randomHelpers());
   for (const t of ['f32', 'f16']) {
     const z = `${t}(0.0)`, one = `${t}(1.0)`;
     const uses = (f: string) => body.includes(`${f}_${t}(`);

@@ -122,7 +122,8 @@ export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelC
 /**
  * Whether an elementwise kernel can compute four contiguous elements per invocation as vec4:
  * every buffer it reads is read element for element (contiguous, same layout as the output),
- * there are no index-dependent values (iota, pads, broadcasts, transposes) and no float16.
+ * there are no index-dependent values (iota, random, pads, broadcasts, transposes) and no float16.
+ * (iota and random are not elementwise, so the walk below rejects them: each lane needs its own index.)
  * Vector loads and stores move memory in 16-byte units, which matters most where a driver
  * scalarizes (lavapipe's copy kernel runs twice as fast on vec4).
  */

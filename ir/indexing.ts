@@ -74,6 +74,9 @@ export class Ix {
   key(): string { return `${this._lin ?? ''}|${this._idx?.join(',') ?? ''}|${this.guard ?? ''}`; }
 }
 
+/** The index of a scalar (shape []) operand: where `random` reads its seed, whatever element it computes. */
+export const SCALAR_IX = new Ix([], '0', []);
+
 const andGuard = (g: string | null, c: string | null) => (g && c ? `(${g} && ${c})` : g ?? c);
 
 /** Maps an index into view node `v`'s shape to an index into its source's shape. */

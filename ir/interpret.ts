@@ -3,11 +3,13 @@
  * so it is written for obviousness, not speed. Integer dtypes follow WGSL's semantics exactly
  * (wrapping arithmetic, division by zero returns the dividend, float->int casts saturate);
  * float dtypes are evaluated in float64 without rounding, so tests compare GPU results to it with
- * a tolerance.
+ * a tolerance. `random` is the exception that needs none: its values are exact float32 numbers the
+ * GPU computes bit for bit the same (ir/random.ts).
  */
 import { roundTo, wrapInt, isInt, type DType } from './dtype.ts';
 import type { InputArg, Node, PadArg, ReduceArg, ShrinkArg } from './node.ts';
 import { toposort } from './node.ts';
+import { uniformAt } from './random.ts';
 import { contiguousStrides, numel, type Shape } from './shape.ts';
 
 export type Values = Map<Node, Float64Array>;
@@ -96,6 +98,12 @@ function evalNode(n: Node, v: (s: Node) => Float64Array, inputs: (n: Node) => Ar
     }
     case 'const': out.fill(n.arg as number); return out;
     case 'iota': forEachIndex(n.shape, (f, idx) => { out[f] = idx[n.arg as number]!; }); return out;
+    case 'random': {
+      // Bit-identical to the GPU: uint32 arithmetic in JS numbers (>>> 0), the same float conversion.
+      const seed = v(s0)[0]! >>> 0, stream = (n.arg as number) >>> 0;
+      for (let i = 0; i < out.length; i++) out[i] = uniformAt(seed, stream, i);
+      return out;
+    }
     case 'where': {
       const [c, a, b] = n.src.map(v);
       for (let i = 0; i < out.length; i++) out[i] = c![i] ? a![i]! : b![i]!;

@@ -10,6 +10,12 @@
  * is composed from these in ops/, so fusion and autodiff see through it. Adding a primitive: add it
  * to the Op union below, and the type checker lists every switch that must handle it (interpreter,
  * codegen, autodiff rules, simplifier).
+ *
+ * Two primitives depend on the index of the element they compute, not only on their sources:
+ * `iota` and `random`. `random` is counter-based (Threefry, ir/random.ts): element i is a pure
+ * function of (seed, stream, i), so any kernel can compute any element alone, and its seed is a
+ * tensor operand (a jitted step takes a fresh seed per call without retracing). Its seed is read at
+ * the scalar index, not at the element's index (indexing.ts `SCALAR_IX`).
  */
 import type { DType } from './dtype.ts';
 import type { Shape } from './shape.ts';
@@ -22,6 +28,7 @@ export type Op =
   | 'input'   // a realized buffer or a jit/grad placeholder; arg: InputArg
   | 'const'   // a scalar constant (shape []); arg: number
   | 'iota'    // value = index along axis `arg` (1-D, shape [n])
+  | 'random'  // float32 uniform in [0, 1) at each flat index i, a hash of (seed, i): src [seed] (an int32 or uint32 scalar), arg: stream (ir/random.ts)
   | UnaryOp | BinaryOp
   | 'where'   // where(cond, a, b)
   | 'reduce'  // arg: ReduceArg; keeps reduced dims as size 1

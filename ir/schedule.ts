@@ -14,7 +14,7 @@
  *     Elementwise producers of matmul operands are inlined by rule 1 (prologue fusion), unless
  *     `materializeCostlyOperands` finds them costly: a tiled matmul reads each operand element
  *     many times, so an operand that reads several buffers (a backward pass's g * relu'(z)) or
- *     calls transcendental functions is computed once into its own buffer instead.
+ *     calls transcendental functions or random is computed once into its own buffer instead.
  *  4. `fuseSiblings`: independent elementwise outputs of one shape share a kernel (an optimizer
  *     update writes parameter and moments in one dispatch) while it fits the storage-buffer limit.
  *  5. `respectBufferLimit`: a kernel never binds more storage buffers than the device allows;
@@ -22,7 +22,7 @@
  * A merge never creates a cycle between kernels (checked before each merge).
  */
 import { TesseraError } from './error.ts';
-import { Ix, probeScope, viewIx } from './indexing.ts';
+import { Ix, probeScope, SCALAR_IX, viewIx } from './indexing.ts';
 import { isView, toposort, type Node, type ReduceArg } from './node.ts';
 import { numel, shapesEqual, type Shape } from './shape.ts';
 
@@ -40,7 +40,8 @@ export interface ScheduleOptions { fuse: boolean; maxBuffers: number }
 
 /** Reuse (reads of each element) above which a costly matmul operand is computed once. */
 const OPERAND_REUSE = 32;
-const TRANSCENDENTAL = new Set(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'pow', 'sqrt']);
+/** Ops too costly to recompute per tile load: transcendentals, and random (20 rounds of a hash). */
+const COSTLY = new Set(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'pow', 'sqrt', 'random']);
 
 /** Makes costly elementwise matmul operands anchors (see rule 3). */
 function materializeCostlyOperands(order: readonly Node[], anchors: Set<Node>): void {
@@ -59,10 +60,10 @@ function materializeCostlyOperands(order: readonly Node[], anchors: Set<Node>): 
         if (seen.has(n)) return;
         seen.add(n);
         if (n.op === 'input' || anchors.has(n)) { reads.add(n); return; }
-        if (TRANSCENDENTAL.has(n.op)) costly = true;
+        if (COSTLY.has(n.op)) costly = true;
         n.src.forEach(walk);
       };
-      e.src.forEach(walk);
+      walk(e);
       if (costly || reads.size >= 2) anchors.add(e);
     });
   }
@@ -197,10 +198,12 @@ export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => 
     if (n !== root && stop(n)) return;
     if (isView(n.op)) { walk(n.src[0]!, viewIx(n, at, probeScope).ix); return; }
     if (n.op === 'reduce' || n.op === 'matmul') return; // a different index space; handled as anchors
+    if (n.op === 'random') { walk(n.src[0]!, SCALAR_IX); return; } // the seed, whatever the element
     for (const s of n.src) walk(s, at);
   };
   // A view root reads its source at the view's mapped index, not at `ix` (matmul(a, b).T as an output).
   if (root.op === 'reduce') walk(root.src[0]!, ix);
+  else if (root.op === 'random') walk(root.src[0]!, SCALAR_IX);
   else if (isView(root.op)) walk(root.src[0]!, viewIx(root, ix, probeScope).ix);
   else for (const s of root.src) walk(s, ix);
   return found;

@@ -6,7 +6,8 @@
  *
  * Conventions: maximum/minimum split ties evenly (each side gets g/2); a max/min reduction splits
  * g evenly among the elements that attain the extreme; floor, sign, mod's divisor-rounding and
- * comparisons have zero gradient.
+ * comparisons have zero gradient. `random` has no gradient: its value depends on no float input
+ * (so dropout's gradient is the same mask, scaled).
  */
 import * as B from './builder.ts';
 import { isFloat } from './dtype.ts';
@@ -21,6 +22,7 @@ export const VJP_RULES: Record<Op, Rule> = {
   input: () => [],
   const: () => [],
   iota: () => [],
+  random: none, // its only operand is the integer seed: no gradient flows
   add: (g) => [g, g],
   sub: (g) => [g, B.neg(g)],
   mul: (g, n) => [B.mul(g, n.src[1]!), B.mul(g, n.src[0]!)],

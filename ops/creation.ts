@@ -93,9 +93,11 @@ export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
 let globalSeed = 0x9e3779b9;
 /** Sets the seed used by rand/randn/initializers when no seed is given. */
 export function seed(s: number): void { globalSeed = s >>> 0; }
+/** The next seed of the global sequence (what prng() uses when given none). */
+export function nextSeed(): number { return (globalSeed = (globalSeed + 0x6d2b79f5) >>> 0); }
 /** A small fast PRNG (mulberry32); `next()` returns uniform [0, 1). */
 export function prng(s?: number): () => number {
-  let a = (s ?? (globalSeed = (globalSeed + 0x6d2b79f5) >>> 0)) >>> 0;
+  let a = (s ?? nextSeed()) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;

@@ -208,6 +208,7 @@ test('a costly matmul operand (several buffers, or transcendental) is computed o
   assert.is(wgsl.length, 2, 'the operand gets its own kernel');
   const cheap = await wgslOf(a.mul(2).matmul(w));     // one buffer, cheap: stays a fused prologue
   assert.is(cheap.length, 1);
+  assert.is((await wgslOf(ts.exp(a).matmul(w))).length, 2, 'a transcendental operand is computed once');
   await checkAgainstInterpreter(gz.matmul(w), { rtol: 1e-4, atol: 1e-5 });
 });
 

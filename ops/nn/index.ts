@@ -1,7 +1,7 @@
 /**
  * The nn namespace (`import { nn } from 'tessera'`): layers, Keras-style models, losses, metrics,
  * optimizers, initializers, activations and safetensors weights. Each part lives in its own file:
- *   activations.ts  activations by name         layers.ts      Dense/Linear, Activation, Flatten, ...
+ *   activations.ts  activations by name         layers.ts      Dense/Linear, Activation, Flatten, Dropout, ...
  *   initializers.ts seeded Glorot/He/...        model.ts       Model (compile/fit/...) and Sequential
  *   losses.ts       cross-entropies, MSE, MAE   metrics.ts     accuracy variants, mse, mae
  *   optimizers.ts   SGD, Adam, AdamW, RMSprop   training.ts    pure train/eval steps and their jits
@@ -9,8 +9,8 @@
  *   data.ts         host-side batching          summary.ts     the summary() table
  *   functional.ts   softmax, logSoftmax, layerNorm   conv.ts   conv2d and pooling (functional)
  */
-export { Layer, Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization,
-  dense, linear, activation, flattenLayer, layerNormalization, assignTensor, type Params, type LayerOptions, type DenseOptions } from './layers.ts';
+export { Layer, Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization, Dropout,
+  dense, linear, activation, flattenLayer, layerNormalization, dropout, assignTensor, type Params, type LayerOptions, type DenseOptions, type ApplyContext } from './layers.ts';
 export { Model, Sequential, sequential, type CompileArgs, type FitArgs, type History, type Callback } from './model.ts';
 export { activations, getActivation, type ActivationName, type ActivationSpec, type ActivationFn } from './activations.ts';
 export { relu, sigmoid, tanh, gelu, softplus, silu, elu, leakyRelu } from '../elementwise.ts';

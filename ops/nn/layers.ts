@@ -5,6 +5,11 @@
  * graph node behind each parameter tensor (the tensor objects stay the same), so `layer.kernel`
  * always shows the current weights.
  *
+ * A forward pass may also get an `ApplyContext`: whether it trains (fit's step) or infers
+ * (predict, evaluate, call), and in training a per-step random seed and the layer's own stream of
+ * it. Dropout reads it; other layers ignore it. The seed is a tensor argument of the jitted step,
+ * so each step draws new masks without retracing.
+ *
  * Layers are built lazily: `build(inputShape)` (feature shape, without the batch axis) creates
  * the parameters once the input size is known, from `inputShape` or the first input seen.
  * Names are unique per class as in Keras ('dense', 'dense_1', ...).
@@ -12,6 +17,7 @@
 import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { numel, shapesEqual, type Shape } from '../../ir/shape.ts';
 import { add, castTo } from '../elementwise.ts';
+import { dropout as dropoutOp } from '../random.ts';
 import { matmul } from '../linalg.ts';
 import { reshape } from '../movement.ts';
 import { layerNorm } from './functional.ts';
@@ -29,6 +35,16 @@ export function uniqueName(base: string): string {
   return n ? `${base}_${n}` : base;
 }
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** What a forward pass knows besides the parameters and the input. */
+export interface ApplyContext {
+  /** True in fit's train step (Dropout drops); false or absent in predict, evaluate and call. */
+  readonly training?: boolean;
+  /** The step's random seed: an int32/uint32 scalar tensor, a new value each step (needed when training with Dropout). */
+  readonly seed?: Tensor;
+  /** Which stream of the seed this layer draws from; a model gives each layer its index, so two Dropout layers never share a mask. */
+  readonly stream?: number;
+}
 
 export interface LayerOptions {
   name?: string;
@@ -71,13 +87,13 @@ export abstract class Layer {
   protected createParams(_inputShape: Shape): void {}
   /** The output feature shape for an input feature shape. */
   abstract computeOutputShape(inputShape: Shape): Shape;
-  /** The forward computation with the given parameters (pure: no state is read or written). */
-  abstract apply(params: Params, x: Tensor): Tensor;
+  /** The forward computation with the given parameters (pure: no state is read or written); `ctx` says whether it trains. */
+  abstract apply(params: Params, x: Tensor, ctx?: ApplyContext): Tensor;
   /**
    * The computation split before its final activation, for losses that read logits:
    * apply(p, x) = activation(z). Layers without one return null.
    */
-  preActivation(_params: Params, _x: Tensor): { z: Tensor; activation: ActivationName } | null { return null; }
+  preActivation(_params: Params, _x: Tensor, _ctx?: ApplyContext): { z: Tensor; activation: ActivationName } | null { return null; }
   /**
    * Describes the computation, for sharing compiled steps between equal models; null when not
    * shareable (the default, so subclasses that change `apply` never share a built-in's steps).
@@ -86,12 +102,12 @@ export abstract class Layer {
   /** `key` for the library's own layer classes; null for user subclasses (their apply may differ). */
   protected builtinKey(key: string): string | null { return BUILTINS.has(this.constructor) ? key : null; }
 
-  /** Applies the layer to `x` with its current parameters (lazy; builds the layer on first use). */
-  call(x: Tensor): Tensor {
+  /** Applies the layer to `x` with its current parameters (lazy; builds the layer on first use); inference unless `ctx` says training. */
+  call(x: Tensor, ctx?: ApplyContext): Tensor {
     if (!(x instanceof Tensor)) throw new TesseraError(this.name, `expected a Tensor, got ${typeof x}`, 'wrap arrays with tensor(...)');
     if (x.rank < 1) throw new TesseraError(this.name, 'inputs need a batch axis', 'pass a tensor of shape [batch, ...features]');
     this.build(x.shape.slice(1));
-    return this.apply(this.params, x);
+    return this.apply(this.params, x, ctx);
   }
   countParams(): number { return Object.values(this.params).reduce((s, t) => s + t.size, 0); }
   getWeights(): Tensor[] { return Object.values(this.params); }
@@ -214,7 +230,27 @@ export class LayerNormalization extends Layer {
   override cacheKey() { return this.builtinKey(`LayerNormalization(${this.epsilon})`); }
 }
 
-const BUILTINS = new Set<unknown>([Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization]);
+/**
+ * Dropout: in training, zeroes each input element with probability `rate` and scales the others
+ * by 1 / (1 - rate) (inverted dropout, ops/random.ts); the identity at inference. Its masks come
+ * from the context's seed (new each step of fit) and its stream (the layer's index in the model).
+ */
+export class Dropout extends Layer {
+  constructor(readonly rate: number, opts: LayerOptions = {}) {
+    super(opts);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new TesseraError('Dropout', `rate must be a number in [0, 1), got ${rate}`, 'rate is the fraction of inputs to drop, e.g. 0.5');
+    if (this.inputShape) this.build(this.inputShape);
+  }
+  computeOutputShape(s: Shape): Shape { return s; }
+  apply(_p: Params, x: Tensor, ctx?: ApplyContext): Tensor {
+    if (!ctx?.training || this.rate === 0) return x;
+    if (!ctx.seed) throw new TesseraError(this.name, 'is training but the step has no random seed', 'pass a seed to the train step: step(params, optState, x, y, seed) with seed a uint32 scalar tensor');
+    return dropoutOp(x, this.rate, ctx.seed, { stream: ctx.stream ?? 0 });
+  }
+  override cacheKey() { return this.builtinKey(`Dropout(${this.rate})`); }
+}
+
+const BUILTINS = new Set<unknown>([Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization, Dropout]);
 
 // Factories (Keras-like lower-case forms): nn.dense(10, {activation: 'relu'}).
 export const dense = (units: number, opts: DenseOptions = {}) => new Dense(units, opts);
@@ -222,3 +258,5 @@ export const linear = (inFeatures: number, outFeatures: number, opts: Omit<Dense
 export const activation = (a: ActivationSpec, opts: LayerOptions = {}) => new Activation(a, opts);
 export const flattenLayer = (opts: LayerOptions = {}) => new Flatten(opts);
 export const layerNormalization = (epsilon = 1e-3, opts: LayerOptions = {}) => new LayerNormalization(epsilon, opts);
+/** The Dropout layer (the function on tensors is the top-level `dropout(x, rate, seed)`). */
+export const dropout = (rate: number, opts: LayerOptions = {}) => new Dropout(rate, opts);

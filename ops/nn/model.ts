@@ -10,6 +10,11 @@
  * are summed on the device and read once at its end (with the validation sums, one submit), or,
  * when nothing would show them (verbose 0, no callbacks), once for all epochs at the end of fit.
  *
+ * Dropout: fit runs the forward pass in training mode and gives every step its own seed, a
+ * uint32 scalar argument of the jitted step (base + step number, the base drawn from fit's seed,
+ * so `seed` reproduces masks as well as shuffles); Sequential gives each layer its index as its
+ * random stream. predict, evaluate and call run in inference mode (Dropout is the identity).
+ *
  * Bad input fails at the call, before any step: x and y of different lengths, features that do
  * not match the model, labels the loss cannot read. A step that throws changes nothing (its
  * inputs are donated only after it ran).
@@ -18,12 +23,12 @@ import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { shapesEqual, type Shape } from '../../ir/shape.ts';
 import { realize } from '../../runtime/engine.ts';
 import { unbindStorage } from '../../runtime/storage.ts';
-import { prng } from '../creation.ts';
+import { nextSeed, prng } from '../creation.ts';
 import { castTo } from '../elementwise.ts';
 import { fromHost, Tensor } from '../tensor.ts';
 import { activations } from './activations.ts';
 import { checkBatched, batchBounds, gather, permutation, rows, split, toHost, type Data, type HostData } from './data.ts';
-import { assignTensor, uniqueName, type Layer, type Params } from './layers.ts';
+import { assignTensor, uniqueName, type ApplyContext, type Layer, type Params } from './layers.ts';
 import { getLoss, type Loss, type LossSpec } from './losses.ts';
 import { getMetric, type Metric, type MetricSpec } from './metrics.ts';
 import { getOptimizer, type Optimizer, type OptimizerSpec, type OptState } from './optimizers.ts';
@@ -61,7 +66,7 @@ export interface FitArgs {
   verbose?: Verbosity;
   callbacks?: Callback | readonly Callback[];
   initialEpoch?: number;
-  /** Seed of the shuffling order (default: the next seed of the global sequence, see seed()). */
+  /** Seed of the shuffling order and of the dropout masks (default: the next seed of the global sequence, see seed()). */
   seed?: number;
 }
 
@@ -106,8 +111,8 @@ export abstract class Model {
   abstract get inputShape(): Shape | null;
   /** Builds every layer for inputs of feature shape `inputShape`. */
   abstract build(inputShape: Shape): void;
-  /** The pure forward pass over a parameter tree. */
-  abstract forward(params: Params[], x: Tensor): Forward;
+  /** The pure forward pass over a parameter tree; inference unless `ctx` says training. */
+  abstract forward(params: Params[], x: Tensor, ctx?: ApplyContext): Forward;
   /** The output feature shape for an input feature shape (no computation). */
   abstract computeOutputShape(inputShape: Shape): Shape;
 
@@ -129,11 +134,11 @@ export abstract class Model {
     for (const l of this.layers) { const k = l.getWeights().length; l.setWeights(weights.slice(i, i + k)); i += k; }
   }
 
-  /** Applies the model to `x` with the current weights (lazy). */
-  call(x: Tensor): Tensor {
+  /** Applies the model to `x` with the current weights (lazy); inference unless `ctx` says training. */
+  call(x: Tensor, ctx?: ApplyContext): Tensor {
     if (!(x instanceof Tensor)) throw new TesseraError(this.name, `expected a Tensor, got ${typeof x}`, 'wrap arrays with tensor(...), or use predict()');
     this.ensureBuilt('call', x.shape);
-    return this.forward(this.params, x).out;
+    return this.forward(this.params, x, ctx).out;
   }
 
   compile(args: CompileArgs): void {
@@ -149,10 +154,10 @@ export abstract class Model {
     this.optState = null;
   }
 
-  /** The pure train step `(params, optState, x, y) => {params, optState, loss, metrics}` (for custom loops and tests). */
-  makeTrainStep(): (params: Params[], optState: OptState, x: Tensor, y: Tensor) => StepResult {
+  /** The pure train step `(params, optState, x, y, seed?) => {params, optState, loss, metrics}` (for custom loops and tests; `seed` for Dropout). */
+  makeTrainStep(): (params: Params[], optState: OptState, x: Tensor, y: Tensor, seed?: Tensor) => StepResult {
     const c = this.requireCompiled('makeTrainStep');
-    return trainStep({ forward: (p, x) => this.forward(p, x), loss: c.loss, metrics: c.metrics, optimizer: c.optimizer });
+    return trainStep({ forward: (p, x, ctx) => this.forward(p, x, ctx), loss: c.loss, metrics: c.metrics, optimizer: c.optimizer });
   }
   /** Fresh optimizer state for the current parameters. */
   initOptimizerState(): OptState { return this.requireCompiled('initOptimizerState').optimizer.init(this.params); }
@@ -171,7 +176,7 @@ export abstract class Model {
     const c = this.requireCompiled('fit');
     const keys = this.keys(), sig = JSON.stringify(keys);
     if (this.stepCache?.compiled === c && this.stepCache.sig === sig) return this.stepCache.fns;
-    const spec = { forward: (p: Params[], x: Tensor) => this.forward(p, x), loss: c.loss, metrics: c.metrics, optimizer: c.optimizer };
+    const spec = { forward: (p: Params[], x: Tensor, ctx?: ApplyContext) => this.forward(p, x, ctx), loss: c.loss, metrics: c.metrics, optimizer: c.optimizer };
     const fns = { train: trainFn(keys.train, spec), evaluate: evalFn(keys.evaluate, spec) };
     this.stepCache = { compiled: c, sig, fns };
     return fns;
@@ -208,11 +213,11 @@ export abstract class Model {
   }
 
   /** One jitted train step on a batch: the state's parameter handles are donated; the layers' tensors then point at the results. */
-  private async trainBatch(fn: TrainFn, acc: Tensor, x: Tensor, y: Tensor): Promise<Tensor> {
+  private async trainBatch(fn: TrainFn, acc: Tensor, x: Tensor, y: Tensor, seed: Tensor): Promise<Tensor> {
     const live = this.params;
     const handles = live.map((p) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, new Tensor(t.use('fit'))])) as Params);
     let next: TrainState;
-    try { next = await fn({ params: handles, optState: this.optState!, acc }, x, y); } catch (e) {
+    try { next = await fn({ params: handles, optState: this.optState!, acc }, x, y, seed); } catch (e) {
       for (const h of handles) for (const t of Object.values(h)) t.dispose(); // live tensors still hold the nodes
       throw e;
     }
@@ -245,7 +250,10 @@ export abstract class Model {
     const n = X.shape[0]!, bounds = batchBounds(n, batchSize);
     const fns = this.steps();
     this.optState ??= c.optimizer.init(this.params);
-    const shuffle = args.shuffle ?? true, next = prng(args.seed);
+    const runSeed = args.seed ?? nextSeed(), shuffle = args.shuffle ?? true, next = prng(runSeed);
+    // Step t's random seed is base + t: distinct for every step of the run.
+    const seedBase = Math.floor(prng((runSeed ^ 0x9e3779b9) >>> 0)() * 2 ** 32);
+    let step = 0;
     // A fixed batch order (no shuffling, or one batch: order inside a batch does not matter) uploads once.
     const fixed = !shuffle || bounds.length === 1 ? bounds.map(([a, b]) => [rows(X, a, b), rows(Y, a, b)] as const) : null;
     const valBatches = val ? batchBounds(val[0].shape[0]!, batchSize).map(([a, b]) => [rows(val![0], a, b), rows(val![1], a, b)] as const) : [];
@@ -285,7 +293,8 @@ export abstract class Model {
           const [a, b] = bounds[s]!;
           for (const cb of cbs) await cb.onBatchBegin?.(s, { batch: s, size: b - a });
           const [xb, yb] = fixed ? fixed[s]! : [gather(X, order!, a, b), gather(Y, order!, a, b)];
-          try { acc = await this.trainBatch(fns.train, acc, xb, yb); } finally { if (!fixed) { xb.dispose(); yb.dispose(); } }
+          const seed = fromHost(Uint32Array.of((seedBase + step++) >>> 0), 'uint32', [], 'seed');
+          try { acc = await this.trainBatch(fns.train, acc, xb, yb, seed); } finally { seed.dispose(); if (!fixed) { xb.dispose(); yb.dispose(); } }
           seen += b - a;
           progress.batchEnd(s);
           if (cbs.some((cb) => cb.onBatchEnd)) {
@@ -449,13 +458,16 @@ export class Sequential extends Model {
     return s;
   }
 
-  forward(params: Params[], x: Tensor): Forward {
+  forward(params: Params[], x: Tensor, ctx: ApplyContext = {}): Forward {
     const L = this.stack;
     if (!L.length) throw new TesseraError(this.name, 'has no layers', 'add layers first');
+    // Each layer draws from its own random stream: its index.
+    const at = (i: number): ApplyContext => ({ ...ctx, stream: i });
     let h = x;
-    for (let i = 0; i < L.length - 1; i++) h = L[i]!.apply(params[i]!, h);
-    const pre = L[L.length - 1]!.preActivation(params[L.length - 1]!, h);
-    const out = pre ? activations[pre.activation](pre.z) : L[L.length - 1]!.apply(params[L.length - 1]!, h);
+    for (let i = 0; i < L.length - 1; i++) h = L[i]!.apply(params[i]!, h, at(i));
+    const last = L.length - 1;
+    const pre = L[last]!.preActivation(params[last]!, h, at(last));
+    const out = pre ? activations[pre.activation](pre.z) : L[last]!.apply(params[last]!, h, at(last));
     return { out, pre };
   }
 }

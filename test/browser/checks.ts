@@ -3,6 +3,7 @@
 // (SwiftShader in CI: 10 storage buffers per stage, no shader-f16, 256 invocations per workgroup),
 // comparing with hand-computed values. Each check pushes exactly one result and never throws.
 import * as ts from '../../index.ts';
+import { uniformAt } from '../../ir/random.ts';
 
 export interface Check {
   name: string;
@@ -152,6 +153,15 @@ export async function runChecks(): Promise<Check[]> {
       ?? close(await x().sum().data(), [NaN])
       ?? close(await x().ne(x()).data(), [1, 0, 0, 0], 0, 0)
       ?? close(await x().argmax().data(), [0], 0, 0);
+  });
+
+  await check(checks, 'random numbers equal the reference bit for bit (plain, transposed); dropout', async () => {
+    const seed = ts.tensor(123456789, { dtype: 'uint32' });
+    const want = Array.from({ length: 35 }, (_, i) => uniformAt(123456789, 0, i));
+    const wantT = Array.from({ length: 35 }, (_, i) => want[(i % 5) * 7 + Math.floor(i / 5)]!);
+    const kept = (await ts.dropout(ts.ones([64, 64]), 0.25, 9).data()).filter((v) => v !== 0);
+    if (!kept.every((v) => v === Math.fround(1 / 0.75)) || Math.abs(kept.length / 4096 - 0.75) > 0.04) return `dropout kept ${kept.length} of 4096`;
+    return close(await ts.randomUniform([5, 7], seed).data(), want, 0, 0) ?? close(await ts.randomUniform([5, 7], seed).T.data(), wantT, 0, 0);
   });
 
   await check(checks, 'errors: TesseraError before GPU work, device still usable', async () => {
