@@ -28,7 +28,7 @@ import { BufferUsage, MapMode } from '../runtime/gpu.ts';
 import { compileProgram, type CompileOptions, type Program } from '../runtime/program.ts';
 import { storageOf } from '../runtime/storage.ts';
 import { ceilingsJson, measureCeilings, printCeilings } from './ceilings.ts';
-import { brief, environment, fmt, heading, isMain, printEnvironment, ratio, table, target, timeInterleaved, writeResults, type Timing } from './common.ts';
+import { environment, fmt, heading, isMain, printEnvironment, ratio, table, target, timeInterleaved, writeResults, type Timing } from './common.ts';
 import { loadTfjs, type Tf } from './tfjs.ts';
 
 /**

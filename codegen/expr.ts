@@ -5,7 +5,7 @@
  * once) named after the op that made them, and returns the name holding the value.
  */
 import { f16ToF32, f32ToF16, wgslType, type DType } from '../ir/dtype.ts';
-import { Ix, iadd, SCALAR_IX, viewIx, type Scope } from '../ir/indexing.ts';
+import { Ix, SCALAR_IX, viewIx, type Scope } from '../ir/indexing.ts';
 import { isView, type BinaryOp, type Node } from '../ir/node.ts';
 import { randomHelpers } from './random.ts';
 

@@ -11,8 +11,8 @@
 import { wgslType, storageType, type DType } from '../ir/dtype.ts';
 import { Ix, idiv, imod, probeScope, viewIx } from '../ir/indexing.ts';
 import { isElementwise, toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
-import { fullIx, kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
-import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
+import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
+import { contiguousStrides, numel } from '../ir/shape.ts';
 import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
@@ -212,8 +212,6 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
     if (ix.knownLin === ROW_LIN || ix.idx(fb).join(',') === pattern) return stageVar(n);
     throw new Error(`codegen: reduction read at an index the scheduler did not allow`);
   });
-  const hasF = new Set<string>();
-  let reduceCount = 0;
   const sharedTypes = new Set<string>();
   let usesSubgroups = false;
   for (const s of k.stages) {
@@ -224,11 +222,8 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
     if (s.kind === 'reduce') {
       const { op } = s.node.arg as ReduceArg;
       const t = wgslType(s.node.dtype);
-      hasF.add(t);
-      const ix = fullIx(full);
       const start = fullFnStart(fb);
       const v = emit(s.node.src[0]!, start, fb, leafFor(upto));
-      void ix;
       fns.push(`fn stage${i}(r: i32, j: i32${prevParams(i)}) -> ${t} {\n${fb.body()}\n  return ${v};\n}`);
       const id = identity(op, s.node.dtype);
       const comb = (a: string, c: string) => combine(op, s.node.dtype, a, c);
@@ -262,7 +257,6 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
           `workgroupBarrier();`);
       }
       if (s.write) bodyLines.push(`${serial ? '' : 'if (t == 0) '}{ ${b.nameOf.get(s.node)}[r] = ${toStorage(`s${i}`, s.node.dtype)}; }`);
-      reduceCount++;
     } else if (s.kind === 'full') {
       const start = fullFnStart(fb);
       const v = emit(s.node, start, fb, (n, ix, f) => (n === s.node ? undefined : leafFor(upto)(n, ix, f)));
@@ -278,7 +272,6 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
       bodyLines.push(`${serial ? '' : 'if (t == 0) '}{ out_row${fi}(r${prevArgs(upto)}); }`);
     }
   }
-  void reduceCount; void hasF;
   const name = kernelName(k, k.stages.map((s) => s.node), k.reads);
   const shared = [...sharedTypes].map((t) => `var<workgroup> red_${t}: array<${t}, ${WG}>;`).join('\n');
   const main = serial

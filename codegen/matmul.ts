@@ -57,7 +57,6 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   const fnB = operandFn('b_val', B, 'k', 'n');
   const efb = new FnBuilder();
   const ev = out === mm ? 'acc' : emit(out, new Ix(out.shape, 'lin'), efb, (n, ix, fb) => (n === mm && ix.knownLin === 'lin' ? 'acc' : n === out ? undefined : leaf(n, ix, fb)));
-  const ot = wgslType(out.dtype);
   const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;
 
   const { wgM, wgN, tm, tn, bk, shared } = sched, ku = sched.ku ?? 1;
@@ -133,7 +132,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${L.join('\n  ')}
 }`;
   const text = `${fnA}\n${fnB}\n${fnE}\n${main}`;
-  void ot;
   const wgsl = `${/\bf16\b/.test(text + b.decls.join('')) ? 'enable f16;\n' : ''}// kernel ${name} (matmul ${M}x${K}x${N}, batch ${BATCH}, schedule ${scheduleKey(sched)})\n${b.decls.join('\n')}\n${shDecl}\n${helpers(text)}\n${text}\n`;
   return { name, wgsl, bindings: b.nodes, outputs: [out], grid: grid(groups, caps.maxWorkgroupsPerDim), threads: M * N * BATCH };
 }

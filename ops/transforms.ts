@@ -27,7 +27,7 @@ import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substitu
 import type { Program } from '../runtime/program.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
-import { flatten, type PyTree } from './pytree.ts';
+import { flatten } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
 
 export interface GradOptions { argnums?: number | number[] }

@@ -184,4 +184,3 @@ function decode(n: Node, raw: ArrayBuffer): TypedArray {
   return out;
 }
 
-export { Node };

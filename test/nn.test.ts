@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from '../index.ts';
 import { nn, type Tensor } from '../index.ts';
-import { checkGrad, close, evalF64, rt } from './grad-helpers.ts';
+import { checkGrad, close, rt } from './grad-helpers.ts';
 import { checkAgainstInterpreter, throwsTessera } from './helpers.ts';
 import { Progress } from '../ops/nn/progress.ts';
 

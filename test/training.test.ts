@@ -232,6 +232,7 @@ test('saveWeights/loadWeights: bytes and a file, all-or-nothing', async () => {
   const b = seedModel(15);
   const before = await weights(b);
   await b.loadWeights(bytes);
+  assert.not.equal(await weights(b), before, 'loading replaced the weights');
   assert.equal(await weights(b), await weights(a));
   close(await (await b.predict(seedX)).data(), await (await a.predict(seedX)).data(), 'loaded model predicts the same');
   const { mkdtemp, rm } = await import('node:fs/promises');
@@ -247,7 +248,6 @@ test('saveWeights/loadWeights: bytes and a file, all-or-nothing', async () => {
   const wideBefore = await weights(wide);
   await throwsTessera(() => wide.loadWeights(bytes), 'loadWeights', '0.kernel', '[3, 12]', '[3, 10]');
   assert.equal(await weights(wide), wideBefore);
-  void before;
   // keys: layer index and parameter name
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)))));
   assert.equal(Object.keys(header).filter((k) => k !== '__metadata__').sort(), ['0.bias', '0.kernel', '1.bias', '1.kernel']);
