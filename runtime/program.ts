@@ -19,6 +19,9 @@ import { counters, debugFlags } from './stats.ts';
 export interface CompileOptions {
   /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
   fuse?: boolean;
+  /** Storage buffers one kernel may bind (default: the device's limit). Lower it to test what a
+   * stricter adapter (WebGPU's default 8, SwiftShader's 10) would compile; it never goes above the device's. */
+  maxBuffers?: number;
   /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
 }
@@ -88,7 +91,7 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
   checkBindingLimit(roots, dev.caps.maxBindingSize);
   const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
-  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: dev.caps.maxBuffers });
+  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers) });
   const slotOf = new Map<Node, number>();
   const slotBytes: number[] = [];
   const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
