@@ -37,6 +37,9 @@ test('the core browser bundle is at most 60 KB gzipped and holds no tfjs or ONNX
   assert.ok(gz <= 60 * 1024, `${gz} bytes gzipped`);
   const foreign = Object.keys(out.metafile!.inputs).filter((f) => /node_modules|interop\//.test(f));
   assert.equal(foreign, [], 'only Tessera\'s own core sources');
+  // package.json `sideEffects` must keep the Tensor methods (ops/methods.ts patches the prototype) in bundles
+  const kept = Object.values(out.metafile!.outputs)[0]!.inputs['ops/methods.ts']?.bytesInOutput ?? 0;
+  assert.ok(kept > 0, `the chainable methods are in the bundle (${kept} bytes)`);
 });
 
 test('npm run build: dist/ loads in plain Node and type-checks for a consumer, through the exports map', async () => {
