@@ -67,21 +67,24 @@ export async function init(opts: InitOptions = {}): Promise<Device> {
     if (!device && !adapter && !opts.requiredFeatures && !opts.requiredLimits) return current;
     const inUse = await current.catch(() => null);
     if (device && inUse?.gpu === device) return inUse;
-    throw new TesseraError('init', 'Tessera already runs on another GPUDevice (chosen at its first use or by an earlier init)',
-      'call init({ device }) once, before the first realization (data(), realize(), a jit call), or share the device Tessera chose: (await getDevice()).gpu');
+    throw new TesseraError('init', `Tessera's device was already chosen (at its first use or by an earlier init), so ${device ? 'it already runs on another GPUDevice' : 'it cannot request another one'}`,
+      'call init() once, before the first realization (data(), realize(), a jit call), or share the device Tessera chose: (await getDevice()).gpu');
   }
-  if (device) {
-    if (await isLost(device)) throw new TesseraError('init', 'the GPUDevice passed to init() is lost (destroyed, or lost by the driver)', 'request a new device (requestPreferredDevice()) and pass that');
-    const missing = requiredFeatures.filter((f) => !device.features.has(f));
-    const low = Object.entries(requiredLimits).filter(([k, v]) => !(k in device.limits) || !satisfies(k, (device.limits as unknown as Record<string, number>)[k]!, v));
-    if (missing.length || low.length)
-      throw new TesseraError('init', `the device lacks ${[...missing.map((f) => `feature '${f}'`), ...low.map(([k, v]) => `limit ${k}=${v} (it has ${(device.limits as unknown as Record<string, number>)[k]})`)].join(', ')}`,
-        'request the device with them (requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }) does), or drop them');
-  }
-  if (current) return init(opts); // another init won the race while this one awaited
-  const gpuDevice = device ?? requestPreferredDevice(adapter, { requiredFeatures, requiredLimits });
-  current = Promise.resolve(gpuDevice).then((d) => adoptDevice(d, adapter)).catch((e) => { current = null; throw e; });
+  // Set at once, so a realization starting while this init awaits waits for this device instead of making its own.
+  current = (device ? checkDevice(device, requiredFeatures, requiredLimits) : requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }))
+    .then((d) => adoptDevice(d, adapter)).catch((e) => { current = null; throw e; });
   return current;
+}
+
+/** The application's device, if it is usable and has what `init` was asked for. */
+async function checkDevice(device: GPUDevice, requiredFeatures: readonly GPUFeatureName[], requiredLimits: Record<string, number>): Promise<GPUDevice> {
+  if (await isLost(device)) throw new TesseraError('init', 'the GPUDevice passed to init() is lost (destroyed, or lost by the driver)', 'request a new device (requestPreferredDevice()) and pass that');
+  const limits = device.limits as unknown as Record<string, number>;
+  const missing = [...requiredFeatures.filter((f) => !device.features.has(f)).map((f) => `feature '${f}'`),
+    ...Object.entries(requiredLimits).filter(([k, v]) => !(k in limits) || !satisfies(k, limits[k]!, v)).map(([k, v]) => `limit ${k}=${v} (it has ${limits[k]})`)];
+  if (missing.length)
+    throw new TesseraError('init', `the device lacks ${missing.join(', ')}`, 'request the device with them (requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }) does), or drop them');
+  return device;
 }
 
 /** A device that is lost has its `lost` promise settled already (it settles in a task, not synchronously). */

@@ -17,7 +17,7 @@ test('a raw WebGPU app shares its GPUDevice with Tessera (child process)', async
   const line = stdout.split('\n').find((l) => l.startsWith('{"checks"'));
   assert.ok(line, `no result line in:\n${stdout}`);
   const { checks } = JSON.parse(line!) as { checks: { name: string; ok: boolean; detail?: string }[] };
-  assert.is(checks.length, 6, 'all checks ran');
+  assert.is(checks.length, 7, 'all checks ran');
   for (const c of checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
 });
 

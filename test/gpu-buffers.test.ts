@@ -180,6 +180,7 @@ test('init: the device in use is returned again; another device after first use 
   assert.is(await ts.init({ device: dev.gpu }), dev, 'same device: same Device');
   const other = await ts.requestPreferredDevice();
   await throwsTessera(() => ts.init({ device: other }), 'init', 'already runs on another GPUDevice', 'before the first realization');
+  await throwsTessera(() => ts.init({ adapter: {} as GPUAdapter }), 'already chosen', 'cannot request another one');
   await throwsTessera(() => ts.init({ device: other, adapter: {} as GPUAdapter }), 'both `device` and `adapter`');
   other.destroy();
 });

@@ -34,10 +34,17 @@ await check('init with a lost device is a TesseraError', async () => {
 const adapter = (await gpu.requestAdapter())!;
 const device = await adapter.requestDevice(); // WebGPU's default limits, not the adapter's
 let dev: ts.Device;
-await check('init({ device }) before first use: Tessera runs on the app\'s device', async () => {
-  dev = await ts.init({ device });
+await check('init with a device lacking required features or limits is a TesseraError', async () =>
+  (await expectError(() => ts.init({ device, requiredFeatures: ['no-such-feature' as GPUFeatureName] }), 'lacks feature \'no-such-feature\''))
+  ?? expectError(() => ts.init({ device, requiredLimits: { maxStorageBuffersPerShaderStage: 1000 } }), 'lacks limit maxStorageBuffersPerShaderStage=1000'));
+
+await check('init({ device }) before first use: Tessera runs on the app\'s device (also for work started before init resolved)', async () => {
+  const pending = ts.init({ device });
+  const early = ts.tensor([1, 2], { dtype: 'float32' }).mul(3).data(); // not awaited: must run on the shared device
+  dev = await pending;
   if (dev.gpu !== device) return 'another device';
   if ((await ts.getDevice()) !== dev) return 'getDevice() differs';
+  return worst(await early, [3, 6]);
 });
 
 await check('capabilities come from the device, not the adapter', async () => {
