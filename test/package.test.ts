@@ -17,10 +17,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd: string, args: string[]) => new Promise<string>((resolve, reject) =>
   execFile(cmd, args, { cwd: root, timeout: 120_000 }, (err, out, errOut) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${out}\n${errOut}`)) : resolve(out))));
 
-test('package.json: exports with types for ., ./tfjs, ./onnx; webgpu is an optional peer (and a devDependency)', async () => {
+test('package.json: exports with types for ., ./tfjs, ./onnx, ./browser; webgpu is an optional peer (and a devDependency)', async () => {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   for (const [sub, dir] of [['.', 'dist/index'], ['./tfjs', 'dist/interop/tfjs/index'], ['./onnx', 'dist/interop/onnx/index']])
     assert.equal(pkg.exports[sub], { types: `./${dir}.d.ts`, import: `./${dir}.js` }, sub);
+  assert.equal(pkg.exports['./browser'], { types: './dist/index.d.ts', import: './dist/tessera.min.js' }, './browser');
   assert.is(pkg.type, 'module');
   assert.not.ok(pkg.dependencies?.webgpu, 'webgpu is not a hard dependency');
   assert.ok(pkg.peerDependencies.webgpu && pkg.peerDependenciesMeta.webgpu.optional, 'optional peer');
@@ -48,11 +49,15 @@ test('npm run build: dist/ loads in plain Node and type-checks for a consumer, t
   await mkdir(dir, { recursive: true });
   try {
     await writeFile(path.join(dir, 'consumer.mjs'), `import * as ts from 'tessera';
+import * as min from 'tessera/browser';
 const y = ts.tensor([1, 2, 3], { dtype: 'float32' }).mul(2).add(1);
 console.log(JSON.stringify(Array.from(await y.data())));
+console.log(JSON.stringify(Array.from(await min.tensor([1, 2], { dtype: 'float32' }).neg().data())));
 process.exit(0);
 `);
-    assert.ok((await run(process.execPath, [path.join(dir, 'consumer.mjs')])).includes('[3,5,7]'), 'computes through dist/index.js');
+    const out = await run(process.execPath, [path.join(dir, 'consumer.mjs')]);
+    assert.ok(out.includes('[3,5,7]'), `computes through dist/index.js: ${out}`);
+    assert.ok(out.includes('[-1,-2]'), `computes through the minified bundle: ${out}`);
     await writeFile(path.join(dir, 'consumer.ts'), `import { tensor, init, fromGPUBuffer, type Tensor, type Device } from 'tessera';
 export async function f(device: GPUDevice, b: GPUBuffer): Promise<number> {
   const d: Device = await init({ device });
