@@ -18,7 +18,7 @@ export { TesseraError } from './ir/error.ts';
 export type { DType, TypedArray } from './ir/dtype.ts';
 export { stats, resetStats, type Stats } from './runtime/stats.ts';
 export { globalOptions as compilerOptions } from './runtime/engine.ts';
-export { getDevice, init, requestPreferredDevice, type Device, type InitOptions } from './runtime/device.ts';
+export { getDevice, init, requestPreferredDevice, type Device, type DeviceRequirements, type InitOptions } from './runtime/device.ts';
 export { fromGPUBuffer, type FromGPUBufferOptions } from './ops/gpu-buffers.ts';
 export { flush } from './runtime/flush.ts';
 export { grad, valueAndGrad, vjp, jit, type Jitted, type JitOptions, type GradOptions } from './ops/transforms.ts';

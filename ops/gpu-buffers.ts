@@ -37,15 +37,18 @@ const usageNames = (u: number) => Object.entries(BufferUsage).filter(([, bit]) =
 export function fromGPUBuffer(buffer: GPUBuffer, opts: FromGPUBufferOptions): Tensor {
   const op = 'fromGPUBuffer';
   if (typeof buffer?.size !== 'number' || typeof buffer?.usage !== 'number')
-    throw new TesseraError(op, `expected a GPUBuffer, got ${buffer === null ? 'null' : typeof buffer}`, 'pass a buffer made with device.createBuffer()');
+    throw new TesseraError(op, `expected a GPUBuffer, got ${buffer === null ? 'null' : typeof buffer}`,
+      'pass a buffer made with device.createBuffer()');
   const { shape, dtype, offset = 0, copy = false } = opts ?? ({} as FromGPUBufferOptions);
-  if (!Array.isArray(shape)) throw new TesseraError(op, 'options.shape is missing', 'pass { shape, dtype }, e.g. { shape: [2, 3], dtype: \'float32\' }');
+  if (!Array.isArray(shape))
+    throw new TesseraError(op, 'options.shape is missing', 'pass { shape, dtype }, e.g. { shape: [2, 3], dtype: \'float32\' }');
   checkShape(op, shape);
   if (!DTYPES.includes(dtype)) throw new TesseraError(op, `unknown dtype '${dtype}'`, `use one of ${DTYPES.join(', ')}`);
   const e = engineNow();
   if (!e) throw new TesseraError(op, 'Tessera has no device yet, so the buffer cannot be from the device it runs on',
     'call await init({ device }) with the GPUDevice that made the buffer first (or make the buffer with (await getDevice()).gpu)');
-  if (dtype === 'float16' && !e.dev.caps.f16) throw new TesseraError(op, 'float16 needs the shader-f16 feature, which this device lacks', 'use float32, or a device with shader-f16');
+  if (dtype === 'float16' && !e.dev.caps.f16)
+    throw new TesseraError(op, 'float16 needs the shader-f16 feature, which this device lacks', 'use float32, or a device with shader-f16');
   const n = numel(shape), bytes = n * byteSize(dtype), span = Math.ceil(bytes / 4) * 4;
   const align = copy ? 4 : e.dev.gpu.limits.minStorageBufferOffsetAlignment;
   if (!Number.isInteger(offset) || offset < 0 || offset % align)
@@ -53,10 +56,12 @@ export function fromGPUBuffer(buffer: GPUBuffer, opts: FromGPUBufferOptions): Te
       copy ? 'use a multiple of 4' : `use a multiple of the device's minStorageBufferOffsetAlignment (${align}), or copy: true`);
   const need = copy ? BufferUsage.COPY_SRC : BufferUsage.STORAGE | BufferUsage.COPY_SRC;
   if ((buffer.usage & need) !== need)
-    throw new TesseraError(op, `the buffer's usage is ${usageNames(buffer.usage)}; ${copy ? 'a copy' : 'a borrowed buffer'} needs ${usageNames(need)}`,
+    throw new TesseraError(op, `the buffer's usage is ${usageNames(buffer.usage)}; ${copy ? 'a copy' : 'a borrowed buffer'} needs ${
+      usageNames(need)}`,
       `create the buffer with usage ${usageNames(need)} (GPUBufferUsage.${usageNames(need).split('|').join(' | GPUBufferUsage.')})`);
   if (buffer.size < offset + span)
-    throw new TesseraError(op, `a ${dtype} tensor of shape ${fmtShape(shape)} needs ${span} bytes from offset ${offset}, but the buffer has ${buffer.size} bytes`,
+    throw new TesseraError(op, `a ${dtype} tensor of shape ${fmtShape(shape)} needs ${span} bytes from offset ${offset}, `
+      + `but the buffer has ${buffer.size} bytes`,
       'pass a larger buffer, a smaller shape or a smaller offset');
   if (buffer.mapState !== 'unmapped') throw new TesseraError(op, `the buffer is ${buffer.mapState}`, 'unmap it first (buffer.unmap())');
   if (n === 0) return fromHost(hostArray(dtype, 0), dtype, shape, 'gpuBuffer');

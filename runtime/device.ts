@@ -23,7 +23,7 @@ export interface InitOptions {
   /** Or an adapter to request Tessera's device on (with its preferred limits and features). */
   adapter?: GPUAdapter;
   /** Features the device must have: requested (with `adapter` or by default), or checked (with `device`). */
-  requiredFeatures?: GPUFeatureName[];
+  requiredFeatures?: readonly GPUFeatureName[];
   /** Limits the device must have, by the same rule. */
   requiredLimits?: Record<string, number>;
 }
@@ -62,28 +62,39 @@ export function getDevice(): Promise<Device> {
  */
 export async function init(opts: InitOptions = {}): Promise<Device> {
   const { device, adapter, requiredFeatures = [], requiredLimits = {} } = opts;
-  if (device && adapter) throw new TesseraError('init', 'both `device` and `adapter` were given', 'pass the device to share, or the adapter Tessera should request a device on, not both');
+  if (device && adapter)
+    throw new TesseraError('init', 'both `device` and `adapter` were given',
+      'pass the device to share, or the adapter Tessera should request a device on, not both');
   if (current) {
     if (!device && !adapter && !opts.requiredFeatures && !opts.requiredLimits) return current;
     const inUse = await current.catch(() => null);
     if (device && inUse?.gpu === device) return inUse;
-    throw new TesseraError('init', `Tessera's device was already chosen (at its first use or by an earlier init), so ${device ? 'it already runs on another GPUDevice' : 'it cannot request another one'}`,
+    const what = device ? 'it already runs on another GPUDevice' : 'it cannot request another one';
+    throw new TesseraError('init', `Tessera's device was already chosen (at its first use or by an earlier init), so ${what}`,
       'call init() once, before the first realization (data(), realize(), a jit call), or share the device Tessera chose: (await getDevice()).gpu');
   }
   // Set at once, so a realization starting while this init awaits waits for this device instead of making its own.
-  current = (device ? checkDevice(device, requiredFeatures, requiredLimits) : requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }))
-    .then((d) => adoptDevice(d, adapter)).catch((e) => { current = null; throw e; });
+  const chosen = device ? checkDevice(device, requiredFeatures, requiredLimits)
+    : requestPreferredDevice(adapter, { requiredFeatures, requiredLimits });
+  current = chosen.then((d) => adoptDevice(d, adapter)).catch((e) => { current = null; throw e; });
   return current;
 }
 
+/** What an application asks of a device beyond Tessera's preferences. */
+export interface DeviceRequirements { requiredFeatures?: readonly GPUFeatureName[]; requiredLimits?: Record<string, number> }
+
 /** The application's device, if it is usable and has what `init` was asked for. */
-async function checkDevice(device: GPUDevice, requiredFeatures: readonly GPUFeatureName[], requiredLimits: Record<string, number>): Promise<GPUDevice> {
-  if (await isLost(device)) throw new TesseraError('init', 'the GPUDevice passed to init() is lost (destroyed, or lost by the driver)', 'request a new device (requestPreferredDevice()) and pass that');
+async function checkDevice(device: GPUDevice, features: readonly GPUFeatureName[], wanted: Record<string, number>): Promise<GPUDevice> {
+  if (await isLost(device))
+    throw new TesseraError('init', 'the GPUDevice passed to init() is lost (destroyed, or lost by the driver)',
+      'request a new device (requestPreferredDevice()) and pass that');
   const limits = device.limits as unknown as Record<string, number>;
-  const missing = [...requiredFeatures.filter((f) => !device.features.has(f)).map((f) => `feature '${f}'`),
-    ...Object.entries(requiredLimits).filter(([k, v]) => !(k in limits) || !satisfies(k, limits[k]!, v)).map(([k, v]) => `limit ${k}=${v} (it has ${limits[k]})`)];
+  const low = Object.entries(wanted).filter(([k, v]) => !(k in limits) || !satisfies(k, limits[k]!, v));
+  const missing = [...features.filter((f) => !device.features.has(f)).map((f) => `feature '${f}'`),
+    ...low.map(([k, v]) => `limit ${k}=${v} (it has ${limits[k]})`)];
   if (missing.length)
-    throw new TesseraError('init', `the device lacks ${missing.join(', ')}`, 'request the device with them (requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }) does), or drop them');
+    throw new TesseraError('init', `the device lacks ${missing.join(', ')}`,
+      'request the device with them (requestPreferredDevice(adapter, { requiredFeatures, requiredLimits }) does), or drop them');
   return device;
 }
 
@@ -97,7 +108,8 @@ const satisfies = (name: string, have: number, want: number) => (name.startsWith
 
 /** The limits Tessera raises to the adapter's maximum when it requests a device. */
 const PREFERRED_LIMITS = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupsPerDimension', 'maxBindGroups'] as const;
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupsPerDimension',
+  'maxBindGroups'] as const;
 /** Optional features Tessera uses when the adapter has them. */
 const PREFERRED_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
 
@@ -109,22 +121,25 @@ const PREFERRED_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as con
  * then share it: `init({ device: await requestPreferredDevice(adapter) })`. The caller owns the device.
  * Without an adapter, the default (high-performance) adapter is requested. An adapter gives one device.
  */
-export async function requestPreferredDevice(adapter?: GPUAdapter, extra: { requiredFeatures?: GPUFeatureName[]; requiredLimits?: Record<string, number> } = {}): Promise<GPUDevice> {
+export async function requestPreferredDevice(adapter?: GPUAdapter, extra: DeviceRequirements = {}): Promise<GPUDevice> {
   adapter ??= (await (await getGPU()).requestAdapter({ powerPreference: 'high-performance' })) ?? undefined;
   if (!adapter)
     throw new TesseraError('device', 'no WebGPU adapter found',
       'in Node run `npm run setup` (installs the lavapipe Vulkan driver); in Chromium start with --enable-unsafe-webgpu');
-  const L = adapter.limits as unknown as Record<string, number>;
-  const missing = (extra.requiredFeatures ?? []).filter((f) => !adapter.features.has(f));
-  if (missing.length) throw new TesseraError('device', `the adapter lacks feature${missing.length > 1 ? 's' : ''} ${missing.map((f) => `'${f}'`).join(', ')}`, 'choose another adapter or do without them');
-  const requiredFeatures = [...new Set([...PREFERRED_FEATURES.filter((f) => adapter.features.has(f)), ...(extra.requiredFeatures ?? [])])] as GPUFeatureName[];
+  const L = adapter.limits as unknown as Record<string, number>, has = (f: string) => adapter.features.has(f);
+  const missing = (extra.requiredFeatures ?? []).filter((f) => !has(f));
+  if (missing.length)
+    throw new TesseraError('device', `the adapter lacks feature${missing.length > 1 ? 's' : ''} ${missing.map((f) => `'${f}'`).join(', ')}`,
+      'choose another adapter or do without them');
+  const requiredFeatures = [...new Set([...PREFERRED_FEATURES.filter(has), ...(extra.requiredFeatures ?? [])])] as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
   for (const k of PREFERRED_LIMITS) requiredLimits[k] = L[k]!;
   Object.assign(requiredLimits, extra.requiredLimits);
   try {
     return await adapter.requestDevice({ requiredFeatures, requiredLimits });
   } catch (e) {
-    throw new TesseraError('device', `the adapter refused the device: ${(e as Error).message}`, 'check requiredLimits against adapter.limits; an adapter gives one device, so request a new adapter for another');
+    throw new TesseraError('device', `the adapter refused the device: ${(e as Error).message}`,
+      'check requiredLimits against adapter.limits; an adapter gives one device, so request a new adapter for another');
   }
 }
 
@@ -136,7 +151,8 @@ function adoptDevice(gpuDevice: GPUDevice, adapter?: GPUAdapter): Device {
   });
   const L = gpuDevice.limits, has = (f: string) => gpuDevice.features.has(f);
   const info = (gpuDevice as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? adapter?.info ?? ({} as GPUAdapterInfo);
-  const adapterInfo = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
+  const adapterInfo = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
+    description: info.description ?? '' };
   return resolved = {
     gpu: gpuDevice,
     caps: {

@@ -67,7 +67,8 @@ export async function exportBuffer(e: Engine, s: Storage, copy: boolean): Promis
   if (!copy && !s.borrowed) return { buffer: s.buffer! };
   const bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
   const own = copy ? undefined : new Storage(s.dtype, s.numel, null);
-  const out = own ? (own.buffer = e.pool.acquire(s.bytes)) : e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+  const out = own ? (own.buffer = e.pool.acquire(s.bytes)) : e.dev.gpu.createBuffer({ size: bytes, usage });
   const guard = guardBorrowed(e, [s]);
   const enc = e.dev.gpu.createCommandEncoder();
   if (s.numel) enc.copyBufferToBuffer(s.buffer!, s.offset, out, 0, bytes);

@@ -15,7 +15,8 @@ const dist = path.join(root, 'dist');
 const owned = ['index.js', 'index.d.ts', 'index.js.map', 'tessera.min.js', 'tessera.min.js.map', 'ir', 'codegen', 'runtime', 'ops', 'interop'];
 await Promise.all(owned.map((p) => rm(path.join(dist, p), { recursive: true, force: true })));
 
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 async function* files(dir) {
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -30,7 +31,8 @@ for (const top of owned) {
   for await (const f of list) {
     if (!f.endsWith('.d.ts')) continue;
     const text = await readFile(f, 'utf8').catch(() => null);
-    if (text !== null) await writeFile(f, text.replace(/(from\s+|import\s*\(\s*|import\s+|declare module\s+)(['"])(\.{1,2}\/[^'"]*)\.ts\2/g, '$1$2$3.js$2'));
+    const relativeTs = /(from\s+|import\s*\(\s*|import\s+|declare module\s+)(['"])(\.{1,2}\/[^'"]*)\.ts\2/g;
+    if (text !== null) await writeFile(f, text.replace(relativeTs, '$1$2$3.js$2'));
   }
 }
 

@@ -9,7 +9,8 @@ export const APP_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsag
 function pass(device: GPUDevice, wgsl: string, buffers: GPUBuffer[], n: number): void {
   const module = device.createShaderModule({ code: wgsl });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   const enc = device.createCommandEncoder();
   const p = enc.beginComputePass();
   p.setPipeline(pipeline);

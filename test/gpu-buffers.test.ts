@@ -195,7 +195,8 @@ test('requestPreferredDevice: the adapter\'s limits and optional features, plus 
   for (const f of ['shader-f16', 'timestamp-query', 'subgroups']) assert.is(dev.features.has(f), adapter.features.has(f), f);
   dev.destroy();
   const adapter2 = (await gpu.requestAdapter())!;
-  await throwsTessera(() => ts.requestPreferredDevice(adapter2, { requiredFeatures: ['no-such-feature' as GPUFeatureName] }), "lacks feature 'no-such-feature'");
+  const requiredFeatures = ['no-such-feature' as GPUFeatureName];
+  await throwsTessera(() => ts.requestPreferredDevice(adapter2, { requiredFeatures }), "lacks feature 'no-such-feature'");
 });
 
 test.run();

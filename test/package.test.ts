@@ -15,7 +15,8 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd: string, args: string[]) => new Promise<string>((resolve, reject) =>
-  execFile(cmd, args, { cwd: root, timeout: 120_000 }, (err, out, errOut) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${out}\n${errOut}`)) : resolve(out))));
+  execFile(cmd, args, { cwd: root, timeout: 120_000 }, (err, out, errOut) =>
+    (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${out}\n${errOut}`)) : resolve(out))));
 
 test('package.json: exports with types for ., ./tfjs, ./onnx, ./browser; webgpu is an optional peer (and a devDependency)', async () => {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));

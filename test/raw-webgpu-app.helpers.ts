@@ -11,7 +11,12 @@ Object.assign(globalThis, globals);
 const gpu = create([]); // the app keeps its GPU instance referenced (Dawn tears devices down with it)
 const checks: { name: string; ok: boolean; detail?: string }[] = [];
 const check = async (name: string, f: () => Promise<string | void>) => {
-  try { const d = await f(); checks.push(d ? { name, ok: false, detail: d } : { name, ok: true }); } catch (e) { checks.push({ name, ok: false, detail: String(e) }); }
+  try {
+    const d = await f();
+    checks.push(d ? { name, ok: false, detail: d } : { name, ok: true });
+  } catch (e) {
+    checks.push({ name, ok: false, detail: String(e) });
+  }
 };
 const expectError = async (f: () => Promise<unknown>, ...parts: string[]) => {
   try { await f(); return 'no error'; } catch (e) {
@@ -22,7 +27,8 @@ const expectError = async (f: () => Promise<unknown>, ...parts: string[]) => {
   }
 };
 const worst = (got: ArrayLike<number>, want: number[], tol = 1e-5) => {
-  for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)))) return `[${i}]: got ${got[i]}, expected ${want[i]}`;
+  for (let i = 0; i < want.length; i++)
+    if (!(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)))) return `[${i}]: got ${got[i]}, expected ${want[i]}`;
 };
 
 await check('init with a lost device is a TesseraError', async () => {
@@ -36,7 +42,8 @@ const device = await adapter.requestDevice(); // WebGPU's default limits, not th
 let dev: ts.Device;
 await check('init with a device lacking required features or limits is a TesseraError', async () =>
   (await expectError(() => ts.init({ device, requiredFeatures: ['no-such-feature' as GPUFeatureName] }), 'lacks feature \'no-such-feature\''))
-  ?? expectError(() => ts.init({ device, requiredLimits: { maxStorageBuffersPerShaderStage: 1000 } }), 'lacks limit maxStorageBuffersPerShaderStage=1000'));
+  ?? expectError(() => ts.init({ device, requiredLimits: { maxStorageBuffersPerShaderStage: 1000 } }),
+    'lacks limit maxStorageBuffersPerShaderStage=1000'));
 
 await check('init({ device }) before first use: Tessera runs on the app\'s device (also for work started before init resolved)', async () => {
   const pending = ts.init({ device });
@@ -49,7 +56,8 @@ await check('init({ device }) before first use: Tessera runs on the app\'s devic
 
 await check('capabilities come from the device, not the adapter', async () => {
   const want = device.limits.maxStorageBuffersPerShaderStage;
-  if (dev.caps.maxBuffers !== want) return `maxBuffers ${dev.caps.maxBuffers}, device has ${want} (adapter ${adapter.limits.maxStorageBuffersPerShaderStage})`;
+  if (dev.caps.maxBuffers !== want)
+    return `maxBuffers ${dev.caps.maxBuffers}, device has ${want} (adapter ${adapter.limits.maxStorageBuffersPerShaderStage})`;
   if (dev.caps.f16 !== device.features.has('shader-f16')) return 'f16 differs from the device';
   // 12 inputs summed: kernels must bind no more storage buffers than the device (not the adapter) allows
   const xs = Array.from({ length: 12 }, (_, k) => ts.tensor([k, 2 * k, 3 * k]));
@@ -64,9 +72,13 @@ await check('round trip on the app\'s device: WGSL pass -> Tessera -> WGSL pass,
   const y = x.sub(x.mean(-1, true)).square().add(x.abs());
   mapPass(device, await y.gpuBuffer(), out, n, 'v * 2.0');
   const s1 = ts.stats();
-  if (s1.readbacks !== s0.readbacks || s1.uploads !== s0.uploads) return `readbacks ${s1.readbacks - s0.readbacks}, uploads ${s1.uploads - s0.uploads}`;
+  if (s1.readbacks !== s0.readbacks || s1.uploads !== s0.uploads)
+    return `readbacks ${s1.readbacks - s0.readbacks}, uploads ${s1.uploads - s0.uploads}`;
   const xs = Array.from({ length: n }, (_, i) => (i - 128) * 0.0625);
-  const want = xs.map((v, i) => { const r = Math.floor(i / 16), m = xs.slice(r * 16, r * 16 + 16).reduce((p, q) => p + q, 0) / 16; return 2 * ((v - m) ** 2 + Math.abs(v)); });
+  const want = xs.map((v, i) => {
+    const r = Math.floor(i / 16), m = xs.slice(r * 16, r * 16 + 16).reduce((p, q) => p + q, 0) / 16;
+    return 2 * ((v - m) ** 2 + Math.abs(v));
+  });
   return worst(await appRead(device, out, n), want);
 });
 

@@ -17,7 +17,8 @@ export const initWithPageDevice = (check: CheckFn) => check('init({ device }) wi
   if (dev.caps.maxBuffers !== device.limits.maxStorageBuffersPerShaderStage) return 'capabilities differ from the device\'s limits';
 });
 
-export const gpuBufferRoundTrip = (check: CheckFn) => check('GPU buffers in and out: page WGSL pass -> Tessera -> page WGSL pass, zero readbacks', async () => {
+const ROUND_TRIP = 'GPU buffers in and out: page WGSL pass -> Tessera -> page WGSL pass, zero readbacks';
+export const gpuBufferRoundTrip = (check: CheckFn) => check(ROUND_TRIP, async () => {
   if (!device) return 'no shared device';
   const n = 200, a = device.createBuffer({ size: n * 4, usage: APP_USAGE }), out = device.createBuffer({ size: n * 4, usage: APP_USAGE });
   fillPass(device, a, n, '(x - 100.0) * 0.125');
@@ -26,13 +27,15 @@ export const gpuBufferRoundTrip = (check: CheckFn) => check('GPU buffers in and 
   const y = ts.softmax(x, -1).mul(10).add(x.relu());
   mapPass(device, await y.gpuBuffer(), out, n, 'v + 0.5');
   const s1 = ts.stats();
-  if (s1.readbacks !== s0.readbacks || s1.uploads !== s0.uploads) return `readbacks ${s1.readbacks - s0.readbacks}, uploads ${s1.uploads - s0.uploads}`;
+  if (s1.readbacks !== s0.readbacks || s1.uploads !== s0.uploads)
+    return `readbacks ${s1.readbacks - s0.readbacks}, uploads ${s1.uploads - s0.uploads}`;
   const xs = Array.from({ length: n }, (_, i) => (i - 100) * 0.125);
   const want = xs.map((v, i) => {
     const row = xs.slice(Math.floor(i / 10) * 10, Math.floor(i / 10) * 10 + 10), m = Math.max(...row);
     return (10 * Math.exp(v - m)) / row.reduce((s, u) => s + Math.exp(u - m), 0) + Math.max(v, 0) + 0.5;
   });
   const got = await appRead(device, out, n);
-  for (let i = 0; i < n; i++) if (!(Math.abs(got[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)))) return `[${i}]: got ${got[i]}, expected ${want[i]}`;
+  for (let i = 0; i < n; i++)
+    if (!(Math.abs(got[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)))) return `[${i}]: got ${got[i]}, expected ${want[i]}`;
   a.destroy(); out.destroy();
 });
