@@ -10,14 +10,24 @@ import { fileURLToPath } from 'node:url';
 
 const app = fileURLToPath(new URL('./raw-webgpu-app.helpers.ts', import.meta.url));
 
-test('a raw WebGPU app shares its GPUDevice with Tessera (child process)', async () => {
+async function runApp(...args: string[]): Promise<{ name: string; ok: boolean; detail?: string }[]> {
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', app], { timeout: 120_000, env: { ...process.env, TESSERA_AUTOTUNE: '0' } },
+    execFile(process.execPath, ['--import', 'tsx', app, ...args], { timeout: 120_000, env: { ...process.env, TESSERA_AUTOTUNE: '0' } },
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out))));
   const line = stdout.split('\n').find((l) => l.startsWith('{"checks"'));
   assert.ok(line, `no result line in:\n${stdout}`);
-  const { checks } = JSON.parse(line!) as { checks: { name: string; ok: boolean; detail?: string }[] };
+  return JSON.parse(line!).checks;
+}
+
+test('a raw WebGPU app shares its GPUDevice with Tessera (child process)', async () => {
+  const checks = await runApp();
   assert.is(checks.length, 7, 'all checks ran');
+  for (const c of checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
+});
+
+test('an app lets Tessera request its device on the app\'s adapter (child process)', async () => {
+  const checks = await runApp('adapter');
+  assert.is(checks.length, 1, 'the check ran');
   for (const c of checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
 });
 

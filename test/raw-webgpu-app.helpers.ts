@@ -1,7 +1,8 @@
 /**
  * A raw WebGPU application that hands its own GPUDevice to Tessera, run in a fresh process by
  * test/device-sharing.test.ts (init must come before Tessera's first use, and the unit tests share one
- * process). It prints one JSON line: { checks: [{ name, ok, detail? }] }.
+ * process). It prints one JSON line: { checks: [{ name, ok, detail? }] }. With the argument `adapter`, it
+ * passes its adapter instead and lets Tessera request the device.
  */
 import { create, globals } from 'webgpu';
 import * as ts from '../index.ts';
@@ -30,6 +31,18 @@ const worst = (got: ArrayLike<number>, want: number[], tol = 1e-5) => {
   for (let i = 0; i < want.length; i++)
     if (!(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)))) return `[${i}]: got ${got[i]}, expected ${want[i]}`;
 };
+
+if (process.argv[2] === 'adapter') { // the other way: Tessera requests its device on the app's adapter
+  const adapter = (await gpu.requestAdapter())!;
+  await check('init({ adapter, requiredLimits }): Tessera\'s preferred limits, the app\'s own winning', async () => {
+    const d = await ts.init({ adapter, requiredLimits: { maxStorageBuffersPerShaderStage: 8 } });
+    if (d.gpu.limits.maxStorageBuffersPerShaderStage !== 8 || d.caps.maxBuffers !== 8) return `maxBuffers ${d.caps.maxBuffers}`;
+    if (d.gpu.limits.maxBufferSize !== adapter.limits.maxBufferSize) return 'maxBufferSize is not the adapter\'s';
+    return worst(await ts.tensor([1, 2, 3], { dtype: 'float32' }).square().data(), [1, 4, 9]);
+  });
+  console.log(JSON.stringify({ checks }));
+  process.exit(0);
+}
 
 await check('init with a lost device is a TesseraError', async () => {
   const lost = await (await gpu.requestAdapter())!.requestDevice();
