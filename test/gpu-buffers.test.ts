@@ -92,6 +92,13 @@ test('borrow vs copy: a borrowed buffer is read at realization, a copy at the ca
   close(await early.data(), new Array(16).fill(10), 'computed before the write');
   close(await ts.fromGPUBuffer(a, { shape: [16], dtype: 'float32' }).mul(10).data(), new Array(16).fill(50), 'wrapped again: the new contents');
   close(await snap.mul(10).data(), new Array(16).fill(10), 'copy: the contents at the call');
+  // a jit call in flight (its first call compiles first) is submitted once flush() resolves
+  const f = ts.jit((t: Tensor) => t.add(0.25).sqrt());
+  const pending = f(ts.fromGPUBuffer(a, { shape: [16], dtype: 'float32' }));
+  await ts.flush();
+  d.queue.writeBuffer(a, 0, new Float32Array(16).fill(-1));
+  close(await (await pending).data(), new Array(16).fill(Math.sqrt(5.25)), 'jit result from the contents before the write');
+  await ts.flush(); // nothing pending: resolves at once
   a.destroy();
 });
 
