@@ -10,7 +10,7 @@ import { byteSize, DTYPES, type DType } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { inputNode } from '../ir/node.ts';
 import { checkShape, numel, type Shape } from '../ir/shape.ts';
-import { engineNow } from '../runtime/engine.ts';
+import { engineIfReady } from '../runtime/engine.ts';
 import { borrowedStorage, snapshotStorage } from '../runtime/external.ts';
 import { BufferUsage } from '../runtime/gpu.ts';
 import { bindStorage } from '../runtime/storage.ts';
@@ -44,7 +44,7 @@ export function fromGPUBuffer(buffer: GPUBuffer, opts: FromGPUBufferOptions): Te
     throw new TesseraError(op, 'options.shape is missing', 'pass { shape, dtype }, e.g. { shape: [2, 3], dtype: \'float32\' }');
   checkShape(op, shape);
   if (!DTYPES.includes(dtype)) throw new TesseraError(op, `unknown dtype '${dtype}'`, `use one of ${DTYPES.join(', ')}`);
-  const e = engineNow();
+  const e = engineIfReady();
   if (!e) throw new TesseraError(op, 'Tessera has no device yet, so the buffer cannot be from the device it runs on',
     'call await init({ device }) with the GPUDevice that made the buffer first (or make the buffer with (await getDevice()).gpu)');
   if (dtype === 'float16' && !e.dev.caps.f16)

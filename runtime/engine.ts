@@ -38,7 +38,7 @@ export function engine(): Promise<Engine> {
   return engineP;
 }
 /** The engine, synchronously, once its device is chosen (`await init()` or a first realization); else null. */
-export function engineNow(): Engine | null {
+export function engineIfReady(): Engine | null {
   if (ready) return ready;
   const dev = deviceNow();
   if (!dev) return null;
@@ -116,10 +116,10 @@ export const tracers = new WeakSet<Node>();
  * (when `read`) the values copied back to the host, all with one submit.
  */
 export function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
-  return track(realizeNow(nodes, read));
+  return track(runRealization(nodes, read));
 }
 
-async function realizeNow(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
   const e = await engine();
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));
