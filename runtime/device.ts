@@ -74,7 +74,7 @@ export async function init(opts: InitOptions = {}): Promise<Device> {
       'call init() once, before the first realization (data(), realize(), a jit call), or share the device Tessera chose: (await getDevice()).gpu');
   }
   // Set at once, so a realization starting while this init awaits waits for this device instead of making its own.
-  const chosen = device ? checkDevice(device, requiredFeatures, requiredLimits)
+  const chosen = device ? validateSharedDevice(device, requiredFeatures, requiredLimits)
     : requestPreferredDevice(adapter, { requiredFeatures, requiredLimits });
   current = chosen.then((d) => adoptDevice(d, adapter)).catch((e) => { current = null; throw e; });
   return current;
@@ -84,7 +84,7 @@ export async function init(opts: InitOptions = {}): Promise<Device> {
 export interface DeviceRequirements { requiredFeatures?: readonly GPUFeatureName[]; requiredLimits?: Record<string, number> }
 
 /** The application's device, if it is usable and has what `init` was asked for. */
-async function checkDevice(device: GPUDevice, features: readonly GPUFeatureName[], wanted: Record<string, number>): Promise<GPUDevice> {
+async function validateSharedDevice(device: GPUDevice, features: readonly GPUFeatureName[], wanted: Record<string, number>): Promise<GPUDevice> {
   if (await isLost(device))
     throw new TesseraError('init', 'the GPUDevice passed to init() is lost (destroyed, or lost by the driver)',
       'request a new device (requestPreferredDevice()) and pass that');
