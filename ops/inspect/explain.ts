@@ -1,0 +1,80 @@
+/**
+ * explain(fnOrTensors, ...args): what the compiler does to a program. The graph is put through
+ * the same passes, scheduler and code generator that running it would use, and the report lists
+ * each kernel — the primitives it fuses, the buffers it reads and writes, bytes moved and FLOPs —
+ * beside what the same graph would cost without fusion. As text (`toString()`), as a picture
+ * (`toSVG()`), as Graphviz DOT (`toDOT()`), and as data (`kernels`). Nothing runs on the GPU:
+ * the device is opened only for its limits. The WGSL shown uses the untuned schedules.
+ */
+import type { DeviceCaps } from '../../codegen/kernels.ts';
+import { engine, globalOptions } from '../../runtime/engine.ts';
+import { analyze, argLabels, resultNodes, type Analysis, type BufferInfo, type KernelInfo, type Target } from './analyze.ts';
+import { graphDOT } from './graph-dot.ts';
+import { graphSVG } from './graph-svg.ts';
+import { fmtBytes, fmtCount } from './svg.ts';
+import { fmtType, textTable } from './table.ts';
+import { fmtSite } from './sources.ts';
+
+const fmtBuf = (b: BufferInfo) => `${b.label} ${fmtType(b.dtype, b.shape)}`;
+
+export class ExplainReport {
+  readonly kernels: readonly KernelInfo[];
+  readonly inputs: readonly BufferInfo[];
+  readonly outputs: readonly BufferInfo[];
+  constructor(readonly analysis: Analysis, readonly title = 'program') {
+    this.kernels = analysis.kernels;
+    this.inputs = analysis.inputs;
+    this.outputs = analysis.outputs;
+  }
+  get bytes(): number { return this.kernels.reduce((s, k) => s + k.bytes, 0); }
+  get flops(): number { return this.kernels.reduce((s, k) => s + k.flops, 0); }
+
+  /** One line: primitives, kernels, and what fusion saved. */
+  summary(): string {
+    const a = this.analysis, n = this.kernels.length;
+    const saved = a.unfused.bytes > 0 && this.bytes > 0 ? `, ${(a.unfused.bytes / this.bytes).toFixed(1)}× the bytes` : '';
+    return `${this.title}: ${a.primitives} primitives in ${n} kernel${n === 1 ? '' : 's'}, ${fmtBytes(this.bytes)} moved, ${fmtCount(this.flops)} FLOPs ` +
+      `(without fusion: ${a.unfused.kernels} kernels, ${fmtBytes(a.unfused.bytes)}${saved})`;
+  }
+
+  /** The text table: one row per kernel. */
+  toString(): string {
+    const rows = this.kernels.map((k) => [
+      `k${k.index}`, k.name, k.kind, k.primitives.join(' ') || '(copy)',
+      k.reads.map(fmtBuf).join(', ') || '-', k.writes.map(fmtBuf).join(', '),
+      fmtBytes(k.bytes), fmtCount(k.flops),
+    ]);
+    const lines = [this.summary(), '', textTable(['#', 'kernel', 'kind', 'fuses', 'reads', 'writes', 'bytes', 'FLOPs'], rows, [6, 7])];
+    const sourced = this.kernels.filter((k) => k.sources.length);
+    if (sourced.length) lines.push('', 'source lines:', ...sourced.map((k) => `  k${k.index} ${k.name}: ${k.sources.map(fmtSite).join('; ')}`));
+    return lines.join('\n');
+  }
+
+  toSVG(): string { return graphSVG(this.analysis, this.summary()); }
+  toDOT(): string { return graphDOT(this.analysis); }
+  /** The WGSL of kernel `i` (by index or name). */
+  wgsl(i: number | string): string {
+    const k = typeof i === 'number' ? this.kernels[i] : this.kernels.find((x) => x.name === i);
+    return k?.wgsl ?? '';
+  }
+  toJSON() {
+    return { summary: this.summary(), kernels: this.kernels, inputs: this.inputs, outputs: this.outputs, unfused: this.analysis.unfused };
+  }
+}
+
+/** Device limits for compiling (the engine's device). */
+export async function compileCaps(): Promise<{ caps: DeviceCaps; maxBuffers: number }> {
+  const e = await engine();
+  return { caps: e.dev.caps, maxBuffers: Math.min(globalOptions.maxBuffers ?? Infinity, e.dev.caps.maxBuffers) };
+}
+
+/**
+ * The compiler's report on `target`: a tensor or pytree of tensors (their lazy graphs), or a
+ * function applied to `args` (called once, on the real arguments, to build the graph).
+ */
+export async function explain(target: Target, ...args: unknown[]): Promise<ExplainReport> {
+  const nodes = resultNodes('explain', target, args);
+  const { caps, maxBuffers } = await compileCaps();
+  const title = typeof target === 'function' && target.name ? target.name : 'program';
+  return new ExplainReport(analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args)), title);
+}
