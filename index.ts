@@ -27,3 +27,4 @@ export { conv2d, maxPool2d, avgPool2d, slidingWindows, type Conv2dOptions, type 
 export { explain, ExplainReport } from './ops/inspect/explain.ts';
 export { captureSources } from './ops/inspect/sources.ts';
 export type { KernelInfo, BufferInfo } from './ops/inspect/analyze.ts';
+export { profile, ProfileReport, type KernelProfile } from './ops/inspect/profile.ts';

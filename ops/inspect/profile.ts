@@ -1,0 +1,149 @@
+/**
+ * profile(fnOrTensors, ...args): runs a program on the GPU and reports, per kernel, its time, its
+ * FLOPs and bytes (see analyze.ts), the GFLOP/s and GB/s it reached, and how close that is to
+ * the roofline of this adapter — its copy bandwidth and fma throughput, measured on the spot
+ * (runtime/ceilings.ts). Kernels are timed with timestamp queries (one compute pass per kernel)
+ * where the adapter has `timestamp-query`, otherwise by dispatching each kernel alone and timing
+ * submit to completion (which adds the submit overhead). The program is the one `realize` would
+ * run, tuned schedules included. Source lines of the ops each kernel fused are captured while a
+ * function target builds its graph (tensors passed in carry them only if `captureSources(true)`
+ * was on when they were built).
+ */
+import { quickCeilings, type QuickCeilings } from '../../runtime/ceilings.ts';
+import { engine, ensureUploaded, globalOptions, inputsOf, programFor, type Engine } from '../../runtime/engine.ts';
+import { BufferUsage, MapMode } from '../../runtime/gpu.ts';
+import { median, timeProgram } from '../../runtime/profile.ts';
+import type { Program } from '../../runtime/program.ts';
+import { storageOf } from '../../runtime/storage.ts';
+import { analyze, argLabels, resultNodes, type KernelInfo, type Target } from './analyze.ts';
+import { compileCaps } from './explain.ts';
+import { rooflineSVG } from './roofline-svg.ts';
+import { fmtSite, withSources } from './sources.ts';
+import { fmtBytes, fmtCount } from './svg.ts';
+import { textTable } from './table.ts';
+
+export interface KernelProfile extends KernelInfo {
+  /** Median GPU time of one run, in milliseconds. */
+  ms: number;
+  gflops: number;
+  gbs: number;
+  /** FLOPs per byte moved. */
+  intensity: number;
+  /** Achieved fraction of the roofline at this intensity: min(fma peak, intensity × copy bandwidth). */
+  ofRoofline: number;
+}
+
+export interface ProfileOptions { reps?: number }
+
+export class ProfileReport {
+  constructor(
+    readonly title: string,
+    readonly kernels: readonly KernelProfile[],
+    readonly ceilings: QuickCeilings,
+    /** 'timestamp-query' or 'dispatch alone' */
+    readonly method: string,
+    /** Median wall time of the whole program, submit to completion, in ms. */
+    readonly totalMs: number,
+    readonly adapter: string,
+  ) {}
+
+  toString(): string {
+    const c = this.ceilings;
+    const head = `${this.title}: ${this.kernels.length} kernels, ${this.totalMs.toFixed(3)} ms per run (wall), kernels timed by ${this.method} on ${this.adapter}\n` +
+      `ceilings (measured now): copy ${c.copyGBs.toFixed(1)} GB/s, fma ${c.fmaGFLOPs.toFixed(1)} GFLOP/s`;
+    const rows = this.kernels.map((k) => [`k${k.index}`, k.name, k.ms.toFixed(3), fmtCount(k.flops), fmtBytes(k.bytes), k.gflops.toFixed(2), k.gbs.toFixed(2),
+      `${(100 * k.ofRoofline).toFixed(1)}%`, k.sources.length ? fmtSite(k.sources[0]!) + (k.sources.length > 1 ? ` (+${k.sources.length - 1})` : '') : '']);
+    const table = textTable(['#', 'kernel', 'ms', 'FLOPs', 'bytes', 'GFLOP/s', 'GB/s', 'roofline', 'source'], rows, [2, 3, 4, 5, 6, 7]);
+    const more = this.kernels.filter((k) => k.sources.length > 1);
+    return [head, '', table, ...(more.length ? ['', 'all source lines:', ...more.map((k) => `  k${k.index}: ${k.sources.map(fmtSite).join('; ')}`)] : [])].join('\n');
+  }
+  toSVG(): string { return rooflineSVG(this); }
+  toJSON() { return { title: this.title, method: this.method, totalMs: this.totalMs, adapter: this.adapter, ceilings: this.ceilings, kernels: this.kernels }; }
+}
+
+/** Per-launch GPU times (ms) from timestamp queries, median over `reps` runs. */
+async function timestampTimes(e: Engine, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
+  const n = program.steps.length, gpu = e.dev.gpu;
+  const qs = gpu.createQuerySet({ type: 'timestamp', count: 2 * n });
+  const resolve = gpu.createBuffer({ size: 16 * n, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  const read = gpu.createBuffer({ size: 16 * n, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const samples: number[][] = program.steps.map(() => []);
+  try {
+    for (let r = 0; r <= reps; r++) {
+      const enc = gpu.createCommandEncoder();
+      const outs = program.encode(e.dev, e.pool, enc, inputs, { timestamps: qs });
+      enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
+      gpu.queue.submit([enc.finish()]);
+      await read.mapAsync(MapMode.READ);
+      const t = new BigUint64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      outs.forEach((b) => { if (!inputs.includes(b)) e.pool.release(b); });
+      if (r === 0) continue; // warm-up
+      for (let i = 0; i < n; i++) samples[i]!.push(Number(t[2 * i + 1]! - t[2 * i]!) / 1e6);
+    }
+  } finally { qs.destroy(); resolve.destroy(); read.destroy(); }
+  return samples.map(median);
+}
+
+/** Per-launch times (ms), each launch dispatched alone and timed from submit to completion. */
+async function aloneTimes(e: Engine, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < program.steps.length; i++) {
+    const xs: number[] = [];
+    for (let r = 0; r <= reps; r++) {
+      const t0 = performance.now();
+      const enc = e.dev.gpu.createCommandEncoder();
+      const outs = program.encode(e.dev, e.pool, enc, inputs, { only: i });
+      e.dev.gpu.queue.submit([enc.finish()]);
+      await e.dev.gpu.queue.onSubmittedWorkDone();
+      if (r > 0) xs.push(performance.now() - t0);
+      outs.forEach((b) => { if (!inputs.includes(b)) e.pool.release(b); });
+    }
+    out.push(median(xs));
+  }
+  return out;
+}
+
+/** Runs and times `target` (a tensor, pytree of tensors, or a function applied to `args`). */
+export async function profile(target: Target, ...args: unknown[]): Promise<ProfileReport> {
+  return profileWith({}, target, ...args);
+}
+
+export async function profileWith(opts: ProfileOptions, target: Target, ...args: unknown[]): Promise<ProfileReport> {
+  const reps = opts.reps ?? 5;
+  const nodes = withSources(() => resultNodes('profile', target, args));
+  const { caps, maxBuffers } = await compileCaps();
+  const a = analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args));
+  const e = await engine();
+  const inputs = inputsOf(a.roots);
+  const compute = [...new Set(a.roots.filter((r) => r.op !== 'input'))];
+  const program = await programFor(e, compute, inputs, globalOptions);
+  const storages = inputs.map(storageOf);
+  for (const s of storages) s.retain();
+  let times: number[], totalMs: number;
+  const method = e.dev.caps.timestamps ? 'timestamp-query' : 'dispatch alone';
+  try {
+    const bufs = storages.map((s) => ensureUploaded(e, s));
+    times = program.steps.length ? await (e.dev.caps.timestamps ? timestampTimes : aloneTimes)(e, program, bufs, reps) : [];
+    totalMs = median(await timeProgram(e, program, bufs, reps));
+  } finally { for (const s of storages) s.release(); }
+  const ceilings = await quickCeilings(e);
+  // Launches are the kernels that do work, in order; they carry the WGSL that actually ran (tuned schedules).
+  const kernels: KernelProfile[] = [];
+  let j = 0;
+  for (const st of program.steps) {
+    while (j < a.kernels.length && a.kernels[j]!.name !== st.code.name) j++;
+    const k = a.kernels[j++];
+    if (!k) break;
+    const ms = times[kernels.length]!, s = ms * 1e6;
+    const intensity = k.bytes ? k.flops / k.bytes : 0;
+    const roof = Math.min(ceilings.fmaGFLOPs, intensity * ceilings.copyGBs);
+    const gflops = k.flops / s, gbs = k.bytes / s;
+    kernels.push({ ...k, wgsl: st.code.wgsl, ms, gflops, gbs, intensity, ofRoofline: k.flops ? gflops / roof : gbs / ceilings.copyGBs });
+  }
+  const info = e.dev.adapterInfo;
+  const title = typeof target === 'function' && target.name ? target.name : 'program';
+  return new ProfileReport(title, kernels, ceilings, method, totalMs, [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter');
+}
+
