@@ -16,6 +16,13 @@ import { fmtType, textTable } from './table.ts';
 import { fmtSite } from './sources.ts';
 
 const fmtBuf = (b: BufferInfo) => `${b.label} ${fmtType(b.dtype, b.shape)}`;
+/** At most `max` characters, cut at a space, with the count of what was left out. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.lastIndexOf(' ', max - 8);
+  const left = s.slice(cut > 0 ? cut : max - 8).trim().split(/,? /).length;
+  return `${s.slice(0, cut > 0 ? cut : max - 8)} …+${left}`;
+}
 
 export class ExplainReport {
   readonly kernels: readonly KernelInfo[];
@@ -40,8 +47,8 @@ export class ExplainReport {
   /** The text table: one row per kernel. */
   toString(): string {
     const rows = this.kernels.map((k) => [
-      `k${k.index}`, k.name, k.kind, k.primitives.join(' ') || '(copy)',
-      k.reads.map(fmtBuf).join(', ') || '-', k.writes.map(fmtBuf).join(', '),
+      `k${k.index}`, k.name, k.kind, clip(k.primitives.join(' ') || '(copy)', 48),
+      clip(k.reads.map(fmtBuf).join(', ') || '-', 64), clip(k.writes.map(fmtBuf).join(', '), 40),
       fmtBytes(k.bytes), fmtCount(k.flops),
     ]);
     const lines = [this.summary(), '', textTable(['#', 'kernel', 'kind', 'fuses', 'reads', 'writes', 'bytes', 'FLOPs'], rows, [6, 7])];
