@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ts from '../index.ts';
 import { profile } from '../index.ts';
+import { engine } from '../runtime/engine.ts';
 import { rnd } from './helpers.ts';
 import { checkXml } from './xml-helpers.ts';
 
@@ -32,6 +33,18 @@ test('a profile of a program without arithmetic still draws', async () => {
   assert.is(r.kernels.length, 1);
   assert.is(r.kernels[0]!.flops, 0);
   checkXml(r.toSVG());
+});
+
+test('without timestamp queries each kernel is timed alone', async () => {
+  const e = await engine();
+  const had = e.dev.caps.timestamps;
+  e.dev.caps.timestamps = false;
+  try {
+    const x = rnd([4, 8], { seed: 4 });
+    const r = await profile((a: ts.Tensor) => ts.softmax(a).add(a.sum(1, true)), x);
+    assert.is(r.method, 'dispatch alone');
+    assert.ok(r.kernels.length >= 1 && r.kernels.every((k) => k.ms > 0), String(r));
+  } finally { e.dev.caps.timestamps = had; }
 });
 
 test.run();

@@ -10,10 +10,8 @@
  * was on when they were built).
  */
 import { quickCeilings, type QuickCeilings } from '../../runtime/ceilings.ts';
-import { engine, ensureUploaded, globalOptions, inputsOf, programFor, type Engine } from '../../runtime/engine.ts';
-import { BufferUsage, MapMode } from '../../runtime/gpu.ts';
-import { median, timeProgram } from '../../runtime/profile.ts';
-import type { Program } from '../../runtime/program.ts';
+import { engine, ensureUploaded, globalOptions, inputsOf, programFor } from '../../runtime/engine.ts';
+import { launchTimes, median, timeProgram } from '../../runtime/profile.ts';
 import { storageOf } from '../../runtime/storage.ts';
 import { analyze, argLabels, resultNodes, type KernelInfo, type Target } from './analyze.ts';
 import { compileCaps } from './explain.ts';
@@ -61,50 +59,6 @@ export class ProfileReport {
   toJSON() { return { title: this.title, method: this.method, totalMs: this.totalMs, adapter: this.adapter, ceilings: this.ceilings, kernels: this.kernels }; }
 }
 
-/** Per-launch GPU times (ms) from timestamp queries, median over `reps` runs. */
-async function timestampTimes(e: Engine, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
-  const n = program.steps.length, gpu = e.dev.gpu;
-  const qs = gpu.createQuerySet({ type: 'timestamp', count: 2 * n });
-  const resolve = gpu.createBuffer({ size: 16 * n, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-  const read = gpu.createBuffer({ size: 16 * n, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-  const samples: number[][] = program.steps.map(() => []);
-  try {
-    for (let r = 0; r <= reps; r++) {
-      const enc = gpu.createCommandEncoder();
-      const outs = program.encode(e.dev, e.pool, enc, inputs, { timestamps: qs });
-      enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
-      enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
-      gpu.queue.submit([enc.finish()]);
-      await read.mapAsync(MapMode.READ);
-      const t = new BigUint64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      outs.forEach((b) => { if (!inputs.includes(b)) e.pool.release(b); });
-      if (r === 0) continue; // warm-up
-      for (let i = 0; i < n; i++) samples[i]!.push(Number(t[2 * i + 1]! - t[2 * i]!) / 1e6);
-    }
-  } finally { qs.destroy(); resolve.destroy(); read.destroy(); }
-  return samples.map(median);
-}
-
-/** Per-launch times (ms), each launch dispatched alone and timed from submit to completion. */
-async function aloneTimes(e: Engine, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < program.steps.length; i++) {
-    const xs: number[] = [];
-    for (let r = 0; r <= reps; r++) {
-      const t0 = performance.now();
-      const enc = e.dev.gpu.createCommandEncoder();
-      const outs = program.encode(e.dev, e.pool, enc, inputs, { only: i });
-      e.dev.gpu.queue.submit([enc.finish()]);
-      await e.dev.gpu.queue.onSubmittedWorkDone();
-      if (r > 0) xs.push(performance.now() - t0);
-      outs.forEach((b) => { if (!inputs.includes(b)) e.pool.release(b); });
-    }
-    out.push(median(xs));
-  }
-  return out;
-}
-
 /** Runs and times `target` (a tensor, pytree of tensors, or a function applied to `args`). */
 export async function profile(target: Target, ...args: unknown[]): Promise<ProfileReport> {
   return profileWith({}, target, ...args);
@@ -125,7 +79,7 @@ export async function profileWith(opts: ProfileOptions, target: Target, ...args:
   const method = e.dev.caps.timestamps ? 'timestamp-query' : 'dispatch alone';
   try {
     const bufs = storages.map((s) => ensureUploaded(e, s));
-    times = program.steps.length ? await (e.dev.caps.timestamps ? timestampTimes : aloneTimes)(e, program, bufs, reps) : [];
+    times = await launchTimes(e, program, bufs, reps);
     totalMs = median(await timeProgram(e, program, bufs, reps));
   } finally { for (const s of storages) s.release(); }
   const ceilings = await quickCeilings(e);
