@@ -2,7 +2,7 @@
  * SVG line charts of training curves (no dependencies): one panel per quantity (loss, each
  * metric), its training and validation series in two colours, linear axes with a few round ticks.
  */
-import { el, svgDoc, text } from './svg.ts';
+import { el, svgDoc, text, textWidth } from './svg.ts';
 
 export interface Series { name: string; values: readonly number[] }
 export interface Panel { title: string; series: Series[] }
@@ -37,15 +37,16 @@ function panel(p: Panel, x0: number, y0: number, w: number, h: number): string[]
   for (const e of ticks(1, n, 5).filter((e) => Number.isInteger(e))) out.push(text(px(e - 1), y0 + h - B + 14, String(e), { 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }));
   out.push(text(x0 + L + (w - L - R) / 2, y0 + h - 4, 'epoch', { 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }));
   out.push(el('rect', { x: x0 + L, y: y0 + T, width: w - L - R, height: h - T - B, fill: 'none', stroke: '#9aa3b2' }));
+  let lx = x0 + L + textWidth(p.title, 12) + 14;
   p.series.forEach((s, k) => {
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${px(i).toFixed(1)},${py(v).toFixed(1)}` : null)).filter(Boolean);
     const c = COLORS[k % COLORS.length]!;
     if (pts.length > 1) out.push(el('polyline', { points: pts.join(' '), fill: 'none', stroke: c, 'stroke-width': 2, class: 'series', 'data-name': s.name }));
     else if (pts.length) { const [cx, cy] = pts[0]!.split(','); out.push(el('circle', { cx: cx!, cy: cy!, r: 3, fill: c, class: 'series', 'data-name': s.name })); }
     const last = s.values[s.values.length - 1];
-    const lx = x0 + w - R - 150 + (k % 2) * 75;
-    out.push(el('line', { x1: lx, y1: y0 + 10, x2: lx + 14, y2: y0 + 10, stroke: c, 'stroke-width': 2 }),
-      text(lx + 18, y0 + 14, `${s.name}${last !== undefined && Number.isFinite(last) ? ` ${(+last.toPrecision(3))}` : ''}`, { 'font-size': 10 }));
+    const label = `${s.name}${last !== undefined && Number.isFinite(last) ? ` ${(+last.toPrecision(3))}` : ''}`;
+    out.push(el('line', { x1: lx, y1: y0 + 10, x2: lx + 14, y2: y0 + 10, stroke: c, 'stroke-width': 2 }), text(lx + 18, y0 + 14, label, { 'font-size': 10 }));
+    lx += 30 + textWidth(label, 10);
   });
   return out;
 }
