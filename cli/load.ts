@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tensor, Tensor, type NestedArray } from '../index.ts';
+import { forwardTarget, trainStepTarget } from '../ops/inspect/model-step.ts';
 import { Model } from '../ops/nn/model.ts';
 
 export class CliError extends Error {}
@@ -35,14 +36,8 @@ export async function loadTarget(file: string | undefined, exportName?: string):
   if (value instanceof Model) {
     if (mod.x === undefined) throw new CliError(`${file}: the model '${name}' needs example inputs: export const x = ... (and y, labels, for a train step)`);
     const x = asTensor(mod.x, 'x');
-    if (!value.built) value.build(x.shape.slice(1));
-    if (mod.y !== undefined && value.loss) {
-      const y = asTensor(mod.y, 'y');
-      const step = value.makeTrainStep();
-      return { name, what: `one train step of model '${value.name}'`, target: function trainStep(p: unknown, s: unknown, xx: Tensor, yy: Tensor) { return step(p as never, s as never, xx, yy); },
-        args: [value.params, value.initOptimizerState(), x, y] };
-    }
-    return { name, what: `the forward pass of model '${value.name}'`, target: function forward(xx: Tensor) { return value.call(xx); }, args: [x] };
+    const t = mod.y !== undefined && value.loss ? trainStepTarget(value, x, asTensor(mod.y, 'y')) : forwardTarget(value, x);
+    return { name, ...t };
   }
   if (typeof value === 'function') {
     const raw = typeof mod.inputs === 'function' ? await (mod.inputs as () => unknown)() : mod.inputs;

@@ -36,7 +36,8 @@ test('the bin explains an example module and writes its SVG', async () => {
   const { out: stdout, code, err } = await bin('explain', 'examples/inspect-model.ts', '--svg', svg);
   assert.is(code, 0, err);
   assert.match(stdout, /one train step of model/);
-  assert.match(stdout, /trainStep: \d+ primitives in \d+ kernels/);
+  assert.match(stdout, /train step of sequential: \d+ primitives in \d+ kernels/);
+  assert.match(stdout, /params\.dense\w*\.kernel f32\[3,10\]/);
   assert.match(stdout, /matmul_add_max/); // the first Dense's bias and relu fused into the second's matmul prologue/epilogue
   checkXml(readFileSync(svg, 'utf8'));
 });

@@ -96,6 +96,25 @@ test('source lines are recorded only while capture is on', async () => {
   assert.ok(String(on).includes('source lines:'));
 });
 
+test('a model: explain(model, x, y) is one train step, explain(model, x) the forward pass', async () => {
+  const model = new ts.Sequential([new ts.Dense(10, { activation: 'relu', inputShape: [3] }), new ts.Dense(1, { activation: 'sigmoid' })]);
+  model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
+  const x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], y = [[0], [1], [0]];
+  const fwd = await explain(model, x);
+  assert.ok(fwd.summary().startsWith('forward pass of sequential'), fwd.summary());
+  assert.equal(fwd.kernels.map((k) => k.kind), ['matmul', 'matmul']);
+  assert.ok(fwd.kernels[1]!.primitives.includes('sigmoid'), 'the output activation is fused into the last matmul');
+  const [d1, d2] = model.layers.map((l) => l.name);
+  assert.equal(fwd.inputs.map((b) => b.label).sort(), [`params.${d1}.bias`, `params.${d1}.kernel`, `params.${d2}.bias`, `params.${d2}.kernel`, 'x'].sort());
+  const step = await explain(model, x, y);
+  assert.ok(step.summary().startsWith('train step of sequential'));
+  assert.ok(step.kernels.length > fwd.kernels.length);
+  // Adam writes every parameter and its two moments: 4 tensors x 3 outputs.
+  assert.is(step.outputs.length >= 12, true, `${step.outputs.length} outputs`);
+  assert.ok(step.inputs.some((b) => b.label.startsWith('opt.')), step.inputs.map((b) => b.label).join());
+  await throwsTessera(() => explain(model), 'explain', 'x must be a Tensor or an array');
+});
+
 test('bad targets fail with a TesseraError', async () => {
   await throwsTessera(() => explain(42 as never), 'explain', 'expected a Tensor');
   await throwsTessera(() => explain(async () => ts.tensor([1])), 'explain', 'Promise');

@@ -1,7 +1,7 @@
 /**
  * A small XML well-formedness checker for the SVG reports (not a test file): every tag closes in
  * order, attributes are quoted and unique, text and attribute values contain no raw `<` or bare
- * `&`, and there is exactly one root element. Returns the element names seen, in order.
+ * `&`, there is exactly one root element, and no attribute holds NaN, undefined or Infinity. Returns the element names seen, in order.
  */
 const NAME = '[A-Za-z_][\\w.:-]*';
 const TAG = new RegExp(`^<(/?)(${NAME})((?:\\s+${NAME}\\s*=\\s*"[^"<]*")*)\\s*(/?)>`);
@@ -39,5 +39,7 @@ export function checkXml(xml: string): string[] {
   }
   if (stack.length) throw new Error(`unclosed <${stack.join('> <')}>`);
   if (roots !== 1) throw new Error(`${roots} root elements`);
+  const bad = /="[^"]*\b(NaN|undefined|Infinity)\b[^"]*"/.exec(xml);
+  if (bad) throw new Error(`an attribute holds ${bad[1]}: ${bad[0].slice(0, 60)}`);
   return seen;
 }

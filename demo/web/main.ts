@@ -4,7 +4,8 @@
  * see the kernels one train step compiles to — what each fuses, its WGSL, its GPU time.
  * `window.tesseraDemo` drives the same actions for the browser test.
  */
-import { explain, getDevice, profile, tensor, type Tensor } from '../../index.ts';
+import { explain, getDevice, profile, tensor } from '../../index.ts';
+import { trainStepTarget } from '../../ops/inspect/model-step.ts';
 import { lineChartSVG } from '../../ops/inspect/line-chart.ts';
 import { historyPanels } from '../../ops/nn/history.ts';
 import { DrawPad } from './draw-pad.ts';
@@ -23,14 +24,11 @@ function plot(history: Record<string, number[]>): void {
 
 async function showKernels(prep: Prepared): Promise<void> {
   status('compiling the train step for the kernel panel…');
-  const step = prep.model.makeTrainStep();
-  const args = [prep.model.params, prep.model.initOptimizerState(), ...prep.batch] as const;
-  const trainStep = (p: unknown, s: unknown, x: Tensor, y: Tensor) => step(p as never, s as never, x, y);
-  Object.defineProperty(trainStep, 'name', { value: 'one train step' }); // the reports' title (bundlers rename functions)
-  const ex = await explain(trainStep, ...args);
+  const { target, args } = trainStepTarget(prep.model, ...prep.batch);
+  const ex = await explain(target, ...args);
   renderKernels($('kernels'), ex, null);
   status('timing each kernel…');
-  const prof = await profile(trainStep, ...args);
+  const prof = await profile(target, ...args);
   renderKernels($('kernels'), ex, prof);
 }
 

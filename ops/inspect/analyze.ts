@@ -64,7 +64,7 @@ export interface Analysis {
 
 export type Target = Tensor | readonly unknown[] | ((...args: any[]) => unknown);
 
-/** Labels `a0`, `a1.kernel`, ... for the tensors of each argument. */
+/** Labels `a0`, `a1.kernel`, ... for the tensors of each argument (a single object argument: its keys, `params.kernel`). */
 export function argLabels(args: readonly unknown[]): Map<Node, string> {
   const labels = new Map<Node, string>();
   const walk = (x: unknown, path: string) => {
@@ -72,7 +72,9 @@ export function argLabels(args: readonly unknown[]): Map<Node, string> {
     else if (Array.isArray(x)) x.forEach((v, i) => walk(v, `${path}.${i}`));
     else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
   };
-  args.forEach((a, i) => walk(a, `a${i}`));
+  const plain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
+  if (args.length === 1 && plain(args[0])) for (const [k, v] of Object.entries(args[0])) walk(v, k);
+  else args.forEach((a, i) => walk(a, `a${i}`));
   return labels;
 }
 

@@ -14,6 +14,8 @@ import { graphSVG } from './graph-svg.ts';
 import { fmtBytes, fmtCount } from './svg.ts';
 import { fmtType, textTable } from './table.ts';
 import { fmtSite } from './sources.ts';
+import { resolveModel } from './model-step.ts';
+import type { Model } from '../nn/model.ts';
 
 const fmtBuf = (b: BufferInfo) => `${b.label} ${fmtType(b.dtype, b.shape)}`;
 /** At most `max` characters, cut at a space, with the count of what was left out. */
@@ -77,9 +79,13 @@ export async function compileCaps(): Promise<{ caps: DeviceCaps; maxBuffers: num
 
 /**
  * The compiler's report on `target`: a tensor or pytree of tensors (their lazy graphs), or a
- * function applied to `args` (called once, on the real arguments, to build the graph).
+ * function applied to `args` (called once, on the real arguments, to build the graph), or a
+ * model: `explain(model, x, y)` shows one train step, `explain(model, x)` the forward pass.
  */
-export async function explain(target: Target, ...args: unknown[]): Promise<ExplainReport> {
+export async function explain(target: Target | Model, ...args: unknown[]): Promise<ExplainReport> {
+  const r = resolveModel('explain', target, args);
+  target = r.target as Target;
+  args = [...r.args];
   const nodes = resultNodes('explain', target, args);
   const { caps, maxBuffers } = await compileCaps();
   const title = typeof target === 'function' && target.name ? target.name : 'program';

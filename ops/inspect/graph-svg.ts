@@ -1,8 +1,8 @@
 /**
  * The fused graph as a picture: one box per kernel (its name, what it moves and computes, and a
- * chip for every primitive it fuses), input buffers above, arrows for the buffers between
- * kernels. Boxes are laid out in layers: a kernel sits one layer below the lowest of the kernels
- * and inputs it reads.
+ * chip for every primitive it fuses), input buffers just above the first kernel reading them,
+ * arrows for the buffers between kernels. Boxes are laid out in layers: a kernel sits one layer
+ * below the lowest of the kernels it reads.
  */
 import type { Analysis, BufferInfo, KernelInfo } from './analyze.ts';
 import { el, esc, fmtBytes, fmtCount, svgDoc, text, textWidth } from './svg.ts';
@@ -17,7 +17,7 @@ const TRANSCENDENTAL = new Set(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', '
 const chipColor = (op: string) =>
   op === 'matmul' ? '#fbd3a8' : ['sum', 'max', 'min'].includes(op) ? '#b9e4c7' : TRANSCENDENTAL.has(op) ? '#dccbf5' : '#e4e7ec';
 
-const PAD = 10, CHIP_H = 18, CHIP_GAP = 4, LAYER_GAP = 56, BOX_GAP = 24, MIN_W = 230, MAX_W = 380;
+const PAD = 10, CHIP_H = 18, CHIP_GAP = 4, LAYER_GAP = 44, BOX_GAP = 24, MIN_W = 230, MAX_W = 380;
 
 interface Box { x: number; y: number; w: number; h: number; layer: number; draw: (x: number, y: number) => string }
 
@@ -79,10 +79,16 @@ export function graphSVG(a: Analysis, heading: string): string {
     layerOf.push(layer);
     return kernelBox(k, layer, outs);
   });
+  // Each input sits in a row of its own just above the first kernel that reads it.
+  for (const [b, box] of inputBoxes) {
+    const first = Math.min(...a.kernels.filter((k) => k.reads.includes(b)).map((k) => layerOf[k.index]!));
+    box.layer = 2 * first - 1;
+  }
+  for (const b of boxes) b.layer *= 2;
   const all = [...inputBoxes.values(), ...boxes];
   const layers: Box[][] = [];
   for (const b of all) (layers[b.layer] ??= []).push(b);
-  const rowW = layers.map((l) => (l ?? []).reduce((s, b) => s + b.w, 0) + BOX_GAP * Math.max(0, (l ?? []).length - 1));
+  const rowW = layers.filter(Boolean).map((l) => l.reduce((s, b) => s + b.w, 0) + BOX_GAP * (l.length - 1));
   const width = Math.max(480, textWidth(heading, 13) * 1.1, ...rowW) + 2 * 20;
   let y = 52;
   for (const l of layers) {

@@ -17,6 +17,8 @@ import { analyze, argLabels, resultNodes, type KernelInfo, type Target } from '.
 import { compileCaps } from './explain.ts';
 import { rooflineSVG } from './roofline-svg.ts';
 import { fmtSite, withSources } from './sources.ts';
+import { resolveModel } from './model-step.ts';
+import type { Model } from '../nn/model.ts';
 import { fmtBytes, fmtCount } from './svg.ts';
 import { textTable } from './table.ts';
 
@@ -59,13 +61,16 @@ export class ProfileReport {
   toJSON() { return { title: this.title, method: this.method, totalMs: this.totalMs, adapter: this.adapter, ceilings: this.ceilings, kernels: this.kernels }; }
 }
 
-/** Runs and times `target` (a tensor, pytree of tensors, or a function applied to `args`). */
-export async function profile(target: Target, ...args: unknown[]): Promise<ProfileReport> {
+/** Runs and times `target` (a tensor, pytree of tensors, a function applied to `args`, or a model as in explain). */
+export async function profile(target: Target | Model, ...args: unknown[]): Promise<ProfileReport> {
   return profileWith({}, target, ...args);
 }
 
-export async function profileWith(opts: ProfileOptions, target: Target, ...args: unknown[]): Promise<ProfileReport> {
+export async function profileWith(opts: ProfileOptions, target: Target | Model, ...args: unknown[]): Promise<ProfileReport> {
   const reps = opts.reps ?? 5;
+  const m = resolveModel('profile', target, args);
+  target = m.target as Target;
+  args = [...m.args];
   const nodes = withSources(() => resultNodes('profile', target, args));
   const { caps, maxBuffers } = await compileCaps();
   const a = analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args));
