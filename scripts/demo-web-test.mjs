@@ -2,8 +2,9 @@
 // Browser test of the demo page (npm run demo:web): builds and serves it, opens it in headless
 // Chromium (WebGPU on SwiftShader), trains the digits MLP and the seed model for a few epochs,
 // checks that the loss falls, that the kernel panel lists the train step's kernels (with WGSL on
-// click and times), that drawn test digits are classified, and that without WebGPU the page says
-// so. Saves screenshots into dist/test-output/. Env: CHROMIUM_PATH, DEMO_TEST_TIMEOUT_MS.
+// click and times), that drawn test digits are classified, and that without WebGPU the page
+// says so. Saves screenshots into dist/test-output/. Env: CHROMIUM_PATH, DEMO_TEST_TIMEOUT_MS,
+// DEMO_TEST_CNN=1 (also trains the CNN for 2 epochs: about 50 s more).
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -70,6 +71,11 @@ try {
     log(`seed: loss ${seed.loss[0].toFixed(4)} → ${seed.loss[seed.loss.length - 1].toFixed(4)}`);
     check('the seed Keras model: 10 epochs, the loss falls', seed.loss.length === 10 && seed.loss[9] < seed.loss[0], seed.loss.map((v) => v.toFixed(4)).join(' '));
     check('the seed model\'s kernel panel is filled', seed.kernels >= 2, `${seed.kernels} kernels`);
+    if (process.env.DEMO_TEST_CNN === '1') { // ~50 s more on SwiftShader over 2 cores
+    const cnn = await page.evaluate(() => window.tesseraDemo.train('cnn', 2), null, { timeout });
+    log(`cnn: loss ${cnn.loss.map((v) => v.toFixed(4)).join(' → ')}`);
+    check('digits CNN: 2 epochs, the loss falls; its kernels are listed', cnn.loss.length === 2 && cnn.loss[1] < cnn.loss[0] && cnn.kernels >= 3, `${cnn.kernels} kernels`);
+    }
   } finally { await browser.close(); }
 
   const plain = await open(chromium, url, []);
