@@ -80,8 +80,8 @@ try {
 
   const plain = await open(chromium, url, []);
   try {
-    const shown = await plain.page.isVisible('#nogpu');
-    check('without WebGPU the page says so', shown && !(await plain.page.evaluate(() => window.tesseraDemo.webgpu)), (await plain.page.textContent('#nogpu h2')) ?? '');
+    const shown = await plain.page.isVisible('#nogpu'), app = await plain.page.isVisible('#app');
+    check('without WebGPU the page says so (and hides the controls)', shown && !app && !(await plain.page.evaluate(() => window.tesseraDemo.webgpu)), (await plain.page.textContent('#nogpu h2')) ?? '');
     await screenshot(plain.page, path.join(outDir, 'demo-web-no-webgpu.png'));
   } finally { await plain.browser.close(); }
 } catch (e) {

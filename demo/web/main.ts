@@ -97,6 +97,7 @@ async function start(): Promise<void> {
   if (!adapter) {
     $('nogpu').hidden = false;
     $('app').hidden = true;
+    $('adapter').textContent = 'no WebGPU adapter';
     (window as unknown as { tesseraDemo: unknown }).tesseraDemo = { ready: true, webgpu: false };
     return;
   }
