@@ -10,7 +10,8 @@
  *
  * Standalone: npx tsx bench/ceilings.ts
  */
-import { copyRunner as runtimeCopyRunner, FMA_CONFIGS, fmaFlops, fmaName, fmaRunner, type CopyVariant, type FmaConfig, type Runner } from '../runtime/ceilings.ts';
+import { copyRunner as runtimeCopyRunner, FMA_CONFIGS, fmaFlops, fmaName, fmaRunner, type CopyVariant, type FmaConfig,
+  type Runner } from '../runtime/ceilings.ts';
 import { engine } from '../runtime/engine.ts';
 import { brief, environment, fmt, heading, isMain, printEnvironment, table, timeAsync, writeResults, type Timing } from './common.ts';
 
@@ -61,7 +62,8 @@ export async function measureCeilings(print = false): Promise<Ceilings> {
     for (const c of FMA_CONFIGS) fmas.push(await measureFma(c));
     const bc = copies.reduce((a, b) => (b.gbs > a.gbs ? b : a));
     const bf = fmas.reduce((a, b) => (b.gflops > a.gflops ? b : a));
-    cached = { copyGBs: bc.gbs, copyVariant: `${bc.variant}, ${bc.bytesEachWay / 2 ** 20} MiB each way`, fmaGFLOPs: bf.gflops, fmaConfig: fmaName(bf.config), copies, fmas };
+    cached = { copyGBs: bc.gbs, copyVariant: `${bc.variant}, ${bc.bytesEachWay / 2 ** 20} MiB each way`, fmaGFLOPs: bf.gflops,
+      fmaConfig: fmaName(bf.config), copies, fmas };
   }
   if (print) printCeilings(cached, true);
   return cached;
@@ -70,9 +72,11 @@ export async function measureCeilings(print = false): Promise<Ceilings> {
 export function printCeilings(c: Ceilings, detail = false): void {
   if (detail) {
     heading('ceilings: copy kernel (hand-written WGSL; GB/s = (read + write bytes) / time)');
-    table(['variant', 'MiB each way', 'ms (median)', 'GB/s', 'reps'], c.copies.map((r) => [r.variant, r.bytesEachWay / 2 ** 20, r.ms, r.gbs, String(r.timing.reps)]));
+    table(['variant', 'MiB each way', 'ms (median)', 'GB/s', 'reps'], c.copies.map((r) => [r.variant, r.bytesEachWay / 2 ** 20, r.ms, r.gbs,
+      String(r.timing.reps)]));
     heading('ceilings: fma kernel (hand-written WGSL; independent fma chains per invocation; 2 flops per fma lane)');
-    table(['config', 'invocations', 'GFLOP', 'ms (median)', 'GFLOP/s', 'reps'], c.fmas.map((r) => [fmaName(r.config), String(r.threads), r.flops / 1e9, r.ms, r.gflops, String(r.timing.reps)]));
+    table(['config', 'invocations', 'GFLOP', 'ms (median)', 'GFLOP/s', 'reps'], c.fmas.map((r) => [fmaName(r.config), String(r.threads),
+      r.flops / 1e9, r.ms, r.gflops, String(r.timing.reps)]));
   }
   console.log(`ceilings (this run): copy ${fmt(c.copyGBs)} GB/s [${c.copyVariant}]   fma ${fmt(c.fmaGFLOPs)} GFLOP/s [${c.fmaConfig}]`);
 }

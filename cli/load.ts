@@ -31,17 +31,20 @@ export async function loadTarget(file: string | undefined, exportName?: string):
   const name = exportName ?? (mod.default !== undefined ? 'default' : names.find((k) => mod[k] instanceof Model || typeof mod[k] === 'function'));
   if (!name || !(name in mod))
     throw new CliError(exportName ? `${file} has no export named '${exportName}' (it exports: ${names.join(', ') || 'nothing'})`
-      : `${file} exports no function, model or tensor to look at (it exports: ${names.join(', ') || 'nothing'}); export one as default, or pass --export NAME`);
+      : `${file} exports no function, model or tensor to look at (it exports: ${names.join(', ') || 'nothing'}); `
+        + 'export one as default, or pass --export NAME');
   const value = mod[name];
   if (value instanceof Model) {
-    if (mod.x === undefined) throw new CliError(`${file}: the model '${name}' needs example inputs: export const x = ... (and y, labels, for a train step)`);
+    if (mod.x === undefined)
+      throw new CliError(`${file}: the model '${name}' needs example inputs: export const x = ... (and y, labels, for a train step)`);
     const x = asTensor(mod.x, 'x');
     const t = mod.y !== undefined && value.loss ? trainStepTarget(value, x, asTensor(mod.y, 'y')) : forwardTarget(value, x);
     return { name, ...t };
   }
   if (typeof value === 'function') {
     const raw = typeof mod.inputs === 'function' ? await (mod.inputs as () => unknown)() : mod.inputs;
-    if (raw === undefined && value.length > 0) throw new CliError(`${file}: the function '${name}' takes ${value.length} argument(s): export const inputs = [...] with example arguments`);
+    if (raw === undefined && value.length > 0)
+      throw new CliError(`${file}: the function '${name}' takes ${value.length} argument(s): export const inputs = [...] with example arguments`);
     if (raw !== undefined && !Array.isArray(raw)) throw new CliError(`${file}: 'inputs' must be an array of arguments`);
     return { name, what: `function '${name}'`, target: value as (...a: unknown[]) => unknown, args: (raw as unknown[] | undefined) ?? [] };
   }

@@ -135,7 +135,8 @@ async function cmdTune(pos: string[], opts: Opts): Promise<void> {
     const t0 = performance.now();
     const s = await chooseSchedule(a.scheduled[i]!, e);
     const ms = performance.now() - t0;
-    console.log(`  k${i} ${a.kernels[i]!.name}: ${s ? keyOf(s) : 'no schedule to choose'}${ms > 50 ? ` (tuned in ${(ms / 1000).toFixed(1)} s)` : ''}`);
+    const took = ms > 50 ? ` (tuned in ${(ms / 1000).toFixed(1)} s)` : '';
+    console.log(`  k${i} ${a.kernels[i]!.name}: ${s ? keyOf(s) : 'no schedule to choose'}${took}`);
   }
 }
 
@@ -151,7 +152,8 @@ async function cmdInfo(opts: Opts): Promise<void> {
   console.log(`adapter: ${[i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unknown'}`);
   console.log(`limits: storage buffers per kernel ${caps.maxBuffers}, binding ${caps.maxBindingSize} B, buffer ${caps.maxBufferSize} B, ` +
     `workgroup ${caps.maxWorkgroupSize} invocations, ${caps.maxWorkgroupsPerDim} workgroups per dimension`);
-  console.log(`features used: shader-f16 ${caps.f16 ? 'yes' : 'no'}, timestamp-query ${caps.timestamps ? 'yes' : 'no'}, subgroups ${caps.subgroups ? 'yes' : 'no'}`);
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  console.log(`features used: shader-f16 ${yes(caps.f16)}, timestamp-query ${yes(caps.timestamps)}, subgroups ${yes(caps.subgroups)}`);
   if (features.length) console.log(`adapter features: ${features.join(', ')}`);
   if (c) console.log(`ceilings (measured now): copy ${c.copyGBs.toFixed(2)} GB/s [${c.copy}], fma ${c.fmaGFLOPs.toFixed(2)} GFLOP/s [${c.fma}]`);
 }

@@ -34,7 +34,8 @@ function pipeline(e: Engine, wgsl: string, label: string): Promise<GPUComputePip
 
 /** Runs one dispatch and waits for it. */
 async function runOnce(e: Engine, p: GPUComputePipeline, bufs: GPUBuffer[], g: [number, number]): Promise<void> {
-  const bg = e.dev.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  const bg = e.dev.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries: bufs.map((buffer, binding) => ({ binding,
+    resource: { buffer } })) });
   const enc = e.dev.gpu.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(p);

@@ -45,7 +45,8 @@ export class Program {
    * For profiling (ops/inspect/profile.ts): `timestamps` gives each launch its own pass writing
    * its begin and end times at query 2i and 2i + 1; `only` dispatches launch i alone (its inputs
    * bound, whatever they hold). */
-  encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], profiling: { timestamps?: GPUQuerySet; only?: number } = {}): GPUBuffer[] {
+  encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[],
+    profiling: { timestamps?: GPUQuerySet; only?: number } = {}): GPUBuffer[] {
     const bufs: (GPUBuffer | null)[] = new Array(this.slotBytes.length).fill(null);
     // Only the first `inputSlots` slots are inputs; kernel outputs follow. A cached program also
     // serves graphs of the same structure key with more inputs (inputs no kernel reads: an unused
@@ -60,7 +61,8 @@ export class Program {
         return { binding, resource: { buffer: bufs[s]! } };
       });
       if (only === undefined || only === i) {
-        if (timestamps) pass = encoder.beginComputePass({ timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        const timestampWrites = timestamps && { querySet: timestamps, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        if (timestampWrites) pass = encoder.beginComputePass({ timestampWrites });
         else pass ??= encoder.beginComputePass();
         pass.setPipeline(st.pipeline);
         pass.setBindGroup(0, dev.gpu.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries }));

@@ -18,7 +18,8 @@ const timeout = Number(process.env.DEMO_TEST_TIMEOUT_MS || 300_000);
 const t0 = performance.now();
 const log = (m) => console.log(`[demo-web-test ${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const checks = [];
-const check = (name, ok, detail = '') => { checks.push({ name, ok: !!ok }); console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` -- ${detail}` : ''}`); };
+const check = (name, ok, detail = '') => { checks.push({ name,
+  ok: !!ok }); console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` -- ${detail}` : ''}`); };
 
 /** A PNG of the whole page via CDP (Playwright's page.screenshot waits forever on this headless build). */
 async function screenshot(page, file) {
@@ -54,8 +55,10 @@ try {
     const mlp = await page.evaluate(() => window.tesseraDemo.train('mlp', 3), null, { timeout });
     log(`mlp: loss ${mlp.loss.map((v) => v.toFixed(4)).join(' → ')}, accuracy ${mlp.accuracy.map((v) => v.toFixed(3)).join(' → ')}`);
     check('digits MLP: 3 epochs, the loss falls', mlp.loss.length === 3 && mlp.loss[2] < mlp.loss[0] * 0.8, mlp.loss.join(', '));
-    const rows = await page.$$eval('#kernels tr.kernel', (rs) => rs.map((r) => ({ name: r.querySelector('.name').textContent, ms: r.querySelector('.ms').textContent, chips: r.querySelectorAll('.chip').length })));
-    check('the kernel panel lists the train step\'s kernels with fused ops and times', rows.length >= 3 && rows.every((r) => r.chips > 0 && /^\d+\.\d+$/.test(r.ms)),
+    const rows = await page.$$eval('#kernels tr.kernel', (rs) => rs.map((r) => ({ name: r.querySelector('.name').textContent,
+      ms: r.querySelector('.ms').textContent, chips: r.querySelectorAll('.chip').length })));
+    check('the kernel panel lists the train step\'s kernels with fused ops and times', rows.length >= 3 && rows.every((r) => r.chips > 0
+      && /^\d+\.\d+$/.test(r.ms)),
       `${rows.length} kernels: ${rows.slice(0, 4).map((r) => `${r.name} ${r.ms} ms`).join(', ')}…`);
     check('a matmul kernel fuses its epilogue', rows.some((r) => /^matmul_.*add/.test(r.name)), rows.map((r) => r.name).join(' '));
     await page.click('#kernels tr.kernel');
@@ -69,19 +72,22 @@ try {
     await screenshot(page, path.join(outDir, 'demo-web.png'));
     const seed = await page.evaluate(() => window.tesseraDemo.train('seed', 10), null, { timeout });
     log(`seed: loss ${seed.loss[0].toFixed(4)} → ${seed.loss[seed.loss.length - 1].toFixed(4)}`);
-    check('the seed Keras model: 10 epochs, the loss falls', seed.loss.length === 10 && seed.loss[9] < seed.loss[0], seed.loss.map((v) => v.toFixed(4)).join(' '));
+    check('the seed Keras model: 10 epochs, the loss falls', seed.loss.length === 10 && seed.loss[9] < seed.loss[0],
+      seed.loss.map((v) => v.toFixed(4)).join(' '));
     check('the seed model\'s kernel panel is filled', seed.kernels >= 2, `${seed.kernels} kernels`);
     if (process.env.DEMO_TEST_CNN === '1') { // ~50 s more on SwiftShader over 2 cores
     const cnn = await page.evaluate(() => window.tesseraDemo.train('cnn', 2), null, { timeout });
     log(`cnn: loss ${cnn.loss.map((v) => v.toFixed(4)).join(' → ')}`);
-    check('digits CNN: 2 epochs, the loss falls; its kernels are listed', cnn.loss.length === 2 && cnn.loss[1] < cnn.loss[0] && cnn.kernels >= 3, `${cnn.kernels} kernels`);
+    check('digits CNN: 2 epochs, the loss falls; its kernels are listed', cnn.loss.length === 2 && cnn.loss[1] < cnn.loss[0] && cnn.kernels >= 3,
+      `${cnn.kernels} kernels`);
     }
   } finally { await browser.close(); }
 
   const plain = await open(chromium, url, []);
   try {
     const shown = await plain.page.isVisible('#nogpu'), app = await plain.page.isVisible('#app');
-    check('without WebGPU the page says so (and hides the controls)', shown && !app && !(await plain.page.evaluate(() => window.tesseraDemo.webgpu)), (await plain.page.textContent('#nogpu h2')) ?? '');
+    check('without WebGPU the page says so (and hides the controls)', shown && !app
+      && !(await plain.page.evaluate(() => window.tesseraDemo.webgpu)), (await plain.page.textContent('#nogpu h2')) ?? '');
     await screenshot(plain.page, path.join(outDir, 'demo-web-no-webgpu.png'));
   } finally { await plain.browser.close(); }
 } catch (e) {

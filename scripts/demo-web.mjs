@@ -23,7 +23,8 @@ export async function buildDemo() {
   for (const f of ['index.html', 'style.css']) await copyFile(path.join(root, 'demo/web', f), path.join(demoDir, f));
 }
 
-const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.gz': 'application/octet-stream' };
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json', '.gz': 'application/octet-stream' };
 
 /** Serves the built demo (and /data/ from examples/data) on 127.0.0.1:port (0: any free port). */
 export function serveDemo(port = 0) {

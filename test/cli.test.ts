@@ -23,7 +23,8 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 /** Runs the `tessera` bin in a child process. */
 async function bin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tessera.mjs', ...argv], { env: { ...process.env, TESSERA_AUTOTUNE: '0' } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tessera.mjs', ...argv], { env: { ...process.env,
+      TESSERA_AUTOTUNE: '0' } });
     return { code: 0, out: stdout, err: stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

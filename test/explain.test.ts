@@ -9,7 +9,8 @@ import { checkXml } from './xml-helpers.ts';
 
 test('the XML checker rejects malformed markup', () => {
   assert.equal(checkXml('<svg a="1"><g><text>x &amp; y</text></g><rect/></svg>'), ['svg', 'g', 'text', 'rect']);
-  for (const bad of ['<svg><g></svg>', '<svg a=1></svg>', '<svg><text>a & b</text></svg>', '<svg></svg><svg></svg>', '<svg a="1" a="2"/>', '<svg><text>a < b</text></svg>'])
+  for (const bad of ['<svg><g></svg>', '<svg a=1></svg>', '<svg><text>a & b</text></svg>', '<svg></svg><svg></svg>', '<svg a="1" a="2"/>',
+    '<svg><text>a < b</text></svg>'])
     assert.throws(() => checkXml(bad), undefined, bad);
 });
 
@@ -105,7 +106,8 @@ test('a model: explain(model, x, y) is one train step, explain(model, x) the for
   assert.equal(fwd.kernels.map((k) => k.kind), ['matmul', 'matmul']);
   assert.ok(fwd.kernels[1]!.primitives.includes('sigmoid'), 'the output activation is fused into the last matmul');
   const [d1, d2] = model.layers.map((l) => l.name);
-  assert.equal(fwd.inputs.map((b) => b.label).sort(), [`params.${d1}.bias`, `params.${d1}.kernel`, `params.${d2}.bias`, `params.${d2}.kernel`, 'x'].sort());
+  assert.equal(fwd.inputs.map((b) => b.label).sort(), [`params.${d1}.bias`, `params.${d1}.kernel`, `params.${d2}.bias`, `params.${d2}.kernel`,
+    'x'].sort());
   const step = await explain(model, x, y);
   assert.ok(step.summary().startsWith('train step of sequential'));
   assert.ok(step.kernels.length > fwd.kernels.length);

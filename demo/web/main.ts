@@ -48,7 +48,8 @@ async function train(which: DemoModel, epochs: number): Promise<{ loss: number[]
       callbacks: { onEpochEnd: (epoch, logs) => {
         for (const [k, v] of Object.entries(logs)) (history[k] ??= []).push(v);
         plot(history);
-        status(`epoch ${epoch + 1}/${epochs}: loss ${logs.loss!.toFixed(4)}${logs.val_accuracy !== undefined ? `, held-out accuracy ${(100 * logs.val_accuracy).toFixed(1)}%` : ''}`
+        const acc = logs.val_accuracy !== undefined ? `, held-out accuracy ${(100 * logs.val_accuracy).toFixed(1)}%` : '';
+        status(`epoch ${epoch + 1}/${epochs}: loss ${logs.loss!.toFixed(4)}${acc}`
           + ` (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       } },
     });
@@ -109,7 +110,8 @@ async function start(): Promise<void> {
   $('clear').addEventListener('click', () => { pad.clear(); $('bars').replaceChildren(); $('guess').textContent = 'draw a digit'; });
   $('train').addEventListener('click', () => {
     const which = ($('model') as HTMLSelectElement).value as DemoModel;
-    train(which, Math.max(1, Number(($('epochs') as HTMLInputElement).value) || 10)).catch((e) => status(`error: ${e instanceof Error ? e.message : e}`));
+    train(which, Math.max(1, Number(($('epochs') as HTMLInputElement).value)
+      || 10)).catch((e) => status(`error: ${e instanceof Error ? e.message : e}`));
   });
   (window as unknown as { tesseraDemo: unknown }).tesseraDemo = { ready: true, webgpu: true, train, classifySample };
   status('ready: pick a model and train it');

@@ -70,7 +70,8 @@ export function argLabels(args: readonly unknown[]): Map<Node, string> {
   const walk = (x: unknown, path: string) => {
     if (x instanceof Tensor) { if (!labels.has(x.node)) labels.set(x.node, path); }
     else if (Array.isArray(x)) x.forEach((v, i) => walk(v, `${path}.${i}`));
-    else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
+    else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) for (const [k, v] of Object.entries(x)) walk(v,
+      `${path}.${k}`);
   };
   const plain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
   if (args.length === 1 && plain(args[0])) for (const [k, v] of Object.entries(args[0])) walk(v, k);
@@ -84,10 +85,13 @@ export function resultNodes(op: string, target: Target, args: readonly unknown[]
   if (typeof target === 'function') {
     out = target(...args);
     if (typeof (out as { then?: unknown } | null)?.then === 'function')
-      throw new TesseraError(op, 'the function returned a Promise: it must build tensors synchronously', 'pass a function that returns tensors without awaiting (no data(), no fit())');
+      throw new TesseraError(op, 'the function returned a Promise: it must build tensors synchronously',
+        'pass a function that returns tensors without awaiting (no data(), no fit())');
   }
   const leaves = flatten(out).leaves;
-  if (!leaves.length) throw new TesseraError(op, `expected a Tensor, a pytree of tensors or a function returning them, got ${out === null ? 'null' : typeof out}`, 'e.g. explain((x) => softmax(x), x)');
+  if (!leaves.length) throw new TesseraError(op,
+    `expected a Tensor, a pytree of tensors or a function returning them, got ${out === null ? 'null' : typeof out}`,
+    'e.g. explain((x) => softmax(x), x)');
   return leaves.map((t) => t.use(op));
 }
 
@@ -122,7 +126,8 @@ function fusedNodes(k: Kernel): Node[] {
 const primitiveName = (n: Node) => (n.op === 'reduce' ? (n.arg as ReduceArg).op : n.op);
 
 /** Runs the pipeline on the graph of `roots` and describes its kernels. */
-export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number }, labels = new Map<Node, string>()): Analysis {
+export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number }, labels = new Map<Node,
+  string>()): Analysis {
   const roots = runPasses(substituteRealized(nodes));
   const compute = [...new Set(roots.filter((r) => r.op !== 'input'))];
   const scheduled = compute.length ? schedule(compute, opts) : [];

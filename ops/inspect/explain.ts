@@ -42,7 +42,8 @@ export class ExplainReport {
   summary(): string {
     const a = this.analysis, n = this.kernels.length;
     const saved = a.unfused.bytes > 0 && this.bytes > 0 ? `, ${(a.unfused.bytes / this.bytes).toFixed(1)}× the bytes` : '';
-    return `${this.title}: ${a.primitives} primitives in ${n} kernel${n === 1 ? '' : 's'}, ${fmtBytes(this.bytes)} moved, ${fmtCount(this.flops)} FLOPs ` +
+    return `${this.title}: ${a.primitives} primitives in ${n} kernel${n === 1 ? '' : 's'}, `
+      + `${fmtBytes(this.bytes)} moved, ${fmtCount(this.flops)} FLOPs ` +
       `(without fusion: ${a.unfused.kernels} kernels, ${fmtBytes(a.unfused.bytes)}${saved})`;
   }
 

@@ -20,7 +20,10 @@ export function graphDOT(a: Analysis): string {
   }
   const first = (i: number) => q(`k${i}_0`), last = (i: number) => q(`k${i}_${Math.max(0, a.kernels[i]!.primitives.length - 1)}`);
   for (const k of a.kernels)
-    for (const b of k.reads) L.push(`  ${b.producer === null ? q(b.label) : last(b.producer)} -> ${first(k.index)} [label=${q(fmtType(b.dtype, b.shape))}];`);
+    for (const b of k.reads) {
+      const from = b.producer === null ? q(b.label) : last(b.producer);
+      L.push(`  ${from} -> ${first(k.index)} [label=${q(fmtType(b.dtype, b.shape))}];`);
+    }
   L.push('}');
   return L.join('\n');
 }

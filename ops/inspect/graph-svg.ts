@@ -44,15 +44,18 @@ function kernelBox(k: KernelInfo, layer: number, outputs: ReadonlySet<BufferInfo
   const maxChars = Math.floor((w - 2 * PAD) / 7.2);
   const draw = (x: number, y: number) => {
     const parts = [el('rect', { x, y, width: w, height: h, rx: 8, fill, stroke, 'stroke-width': 1.5 })];
-    parts.push(text(x + PAD, y + PAD + 11, title.length > maxChars ? title.slice(0, maxChars - 1) + '…' : title, { 'font-family': 'ui-monospace, monospace', 'font-weight': 'bold' }));
-    parts.push(text(x + PAD, y + PAD + 27, `${k.kind} · ${k.primitives.length} primitives · ${fmtBytes(k.bytes)} · ${fmtCount(k.flops)} FLOPs`, { fill: '#4a5260', 'font-size': 11 }));
+    parts.push(text(x + PAD, y + PAD + 11, title.length > maxChars ? title.slice(0, maxChars - 1) + '…' : title,
+      { 'font-family': 'ui-monospace, monospace', 'font-weight': 'bold' }));
+    parts.push(text(x + PAD, y + PAD + 27, `${k.kind} · ${k.primitives.length} primitives · ${fmtBytes(k.bytes)} · ${fmtCount(k.flops)} FLOPs`,
+      { fill: '#4a5260', 'font-size': 11 }));
     const cy = y + PAD + 36;
     for (const c of chips) {
       const yy = cy + c.row * (CHIP_H + CHIP_GAP);
       parts.push(el('rect', { x: x + PAD + c.x, y: yy, width: c.w, height: CHIP_H, rx: 9, fill: chipColor(c.op) }));
       parts.push(text(x + PAD + c.x + 5, yy + 13, c.op, { 'font-family': 'ui-monospace, monospace', 'font-size': 11 }));
     }
-    results.forEach((r, i) => parts.push(text(x + PAD, cy + rows * (CHIP_H + CHIP_GAP) + 14 + i * 14, r, { fill: stroke, 'font-size': 11, 'font-family': 'ui-monospace, monospace' })));
+    results.forEach((r, i) => parts.push(text(x + PAD, cy + rows * (CHIP_H + CHIP_GAP) + 14 + i * 14, r, { fill: stroke, 'font-size': 11,
+      'font-family': 'ui-monospace, monospace' })));
     return el('g', { class: `kernel ${k.kind}`, 'data-kernel': k.index }, el('title', {}, esc(`${k.name}\n${k.primitives.join(' ')}`)), ...parts);
   };
   return { x: 0, y: 0, w, h, layer, draw };
@@ -108,14 +111,18 @@ export function graphSVG(a: Analysis, heading: string): string {
       const x1 = from.x + from.w / 2, y1 = from.y + from.h;
       const x2 = to.x + (to.w * (j + 1)) / (k.reads.length + 1), y2 = to.y;
       const my = (y1 + y2) / 2;
-      edges.push(el('path', { d: `M${x1.toFixed(1)},${y1.toFixed(1)} C${x1.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${(y2 - 4).toFixed(1)}`,
+      const f = (v: number) => v.toFixed(1);
+      edges.push(el('path', { d: `M${f(x1)},${f(y1)} C${f(x1)},${f(my)} ${f(x2)},${f(my)} ${f(x2)},${f(y2 - 4)}`,
         fill: 'none', stroke: '#9aa3b2', 'stroke-width': 1.3, 'marker-end': 'url(#arrow)' }));
-      if (b.producer !== null) edges.push(text((x1 + x2) / 2 + 4, my, fmtType(b.dtype, b.shape), { 'font-size': 10, fill: '#6b7280', 'font-family': 'ui-monospace, monospace' }));
+      if (b.producer !== null) edges.push(text((x1 + x2) / 2 + 4, my, fmtType(b.dtype, b.shape), { 'font-size': 10, fill: '#6b7280',
+        'font-family': 'ui-monospace, monospace' }));
     });
   });
   const defs = el('defs', {}, el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' },
     el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#9aa3b2' })));
   const legend = Object.entries(KIND_COLORS).map(([kind, [fill, stroke]], i) =>
-    el('g', {}, el('rect', { x: 20 + i * 110, y: 30, width: 12, height: 12, rx: 3, fill, stroke }), text(38 + i * 110, 40, kind, { 'font-size': 11 })));
-  return svgDoc(width, height, [defs, text(20, 20, heading, { 'font-weight': 'bold', 'font-size': 13 }), ...legend, ...edges, ...all.map((b) => b.draw(b.x, b.y))], heading);
+    el('g', {}, el('rect', { x: 20 + i * 110, y: 30, width: 12, height: 12, rx: 3, fill, stroke }), text(38 + i * 110, 40, kind,
+      { 'font-size': 11 })));
+  return svgDoc(width, height, [defs, text(20, 20, heading, { 'font-weight': 'bold', 'font-size': 13 }), ...legend, ...edges,
+    ...all.map((b) => b.draw(b.x, b.y))], heading);
 }

@@ -11,7 +11,8 @@ import { Tensor, type NestedArray } from '../tensor.ts';
 export interface ModelTarget { target: (arg: any) => unknown; args: unknown[]; what: string }
 
 export function trainStepTarget(model: Model, x: Tensor, y: Tensor): ModelTarget {
-  if (!model.loss) throw new TesseraError('explain', `model '${model.name}' is not compiled`, 'call model.compile({...}) first, or look at its forward pass');
+  if (!model.loss) throw new TesseraError('explain', `model '${model.name}' is not compiled`,
+    'call model.compile({...}) first, or look at its forward pass');
   if (!model.built) model.build(x.shape.slice(1));
   const step = model.makeTrainStep();
   const layers = model.layers;
@@ -20,7 +21,8 @@ export function trainStepTarget(model: Model, x: Tensor, y: Tensor): ModelTarget
     return step(layers.map((l) => a.params[l.name]!), a.opt as never, a.x, a.y);
   };
   Object.defineProperty(target, 'name', { value: `train step of ${model.name}` });
-  return { target, args: [{ params, opt: model.initOptimizerState(), x, y }], what: `one train step of model '${model.name}' (forward, backward, update)` };
+  return { target, args: [{ params, opt: model.initOptimizerState(), x, y }],
+    what: `one train step of model '${model.name}' (forward, backward, update)` };
 }
 
 export function forwardTarget(model: Model, x: Tensor): ModelTarget {
@@ -38,7 +40,8 @@ export function resolveModel(op: string, target: unknown, args: readonly unknown
   const t = (v: unknown, what: string): Tensor => {
     if (v instanceof Tensor) return v;
     if (Array.isArray(v) || ArrayBuffer.isView(v)) return tensor(v as NestedArray, { dtype: 'float32' });
-    throw new TesseraError(op, `${what} must be a Tensor or an array, got ${v === undefined ? 'nothing' : typeof v}`, `${op}(model, x) for the forward pass, ${op}(model, x, y) for a train step`);
+    throw new TesseraError(op, `${what} must be a Tensor or an array, got ${v === undefined ? 'nothing' : typeof v}`,
+      `${op}(model, x) for the forward pass, ${op}(model, x, y) for a train step`);
   };
   const m = args.length >= 2 ? trainStepTarget(target, t(args[0], 'x'), t(args[1], 'y')) : forwardTarget(target, t(args[0], 'x'));
   return { target: m.target, args: m.args, title: m.target.name };

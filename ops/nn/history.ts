@@ -25,7 +25,8 @@ export function historyPanels(h: Record<string, readonly number[]>): Panel[] {
 export function withPlots<H extends HistoryData>(h: H): H & HistoryPlots {
   // Not enumerable: the history stays plain data for JSON and deep comparisons.
   Object.defineProperty(h, 'toSVG', {
-    value: (opts: { width?: number; height?: number; title?: string } = {}) => lineChartSVG(historyPanels(h.history), opts.title ?? 'training history', opts.width, opts.height),
+    value: (opts: { width?: number; height?: number; title?: string } = {}) => lineChartSVG(historyPanels(h.history),
+      opts.title ?? 'training history', opts.width, opts.height),
   });
   return h as H & HistoryPlots;
 }

@@ -35,7 +35,8 @@ export function brailleChart(series: readonly ChartSeries[], width = 40, height 
       const p: [number, number] = [xOf(i), yOf(v)];
       if (prev) {
         const steps = Math.max(Math.abs(p[0] - prev[0]), Math.abs(p[1] - prev[1]), 1);
-        for (let t = 0; t <= steps; t++) dot(Math.round(prev[0] + ((p[0] - prev[0]) * t) / steps), Math.round(prev[1] + ((p[1] - prev[1]) * t) / steps), k);
+        for (let t = 0; t <= steps; t++) dot(Math.round(prev[0] + ((p[0] - prev[0]) * t) / steps),
+          Math.round(prev[1] + ((p[1] - prev[1]) * t) / steps), k);
       } else dot(p[0], p[1], k);
       prev = p;
     });
@@ -73,7 +74,8 @@ export class LiveLossChart {
   /** Written after the epoch's final bar line (and its newline): the chart with the new point. */
   epochEnd(logs: Record<string, number>): string {
     for (const k of ['loss', 'val_loss']) if (logs[k] !== undefined) (this.history[k] ??= []).push(logs[k]!);
-    const series = (['loss', 'val_loss'] as const).filter((k) => this.history[k]).map((k, i) => ({ name: k, values: this.history[k]!, color: i ? 33 : 36 }));
+    const series = (['loss', 'val_loss'] as const).filter((k) => this.history[k]).map((k, i) => ({ name: k, values: this.history[k]!, color: i ? 33
+      : 36 }));
     this.lines = brailleChart(series, this.width, this.height);
     this.below = true;
     return `\x1b[J${this.render()}`;
