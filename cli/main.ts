@@ -142,11 +142,10 @@ async function cmdTune(pos: string[], opts: Opts): Promise<void> {
 
 async function cmdInfo(opts: Opts): Promise<void> {
   const dev = await getDevice();
-  const adapter = await (globalThis as unknown as { navigator?: { gpu?: GPU } }).navigator?.gpu?.requestAdapter();
   const e = await engine();
   const c = opts['no-ceilings'] ? null : await quickCeilings(e);
   const caps = { ...dev.caps };
-  const features = adapter ? [...adapter.features].sort() : [];
+  const features = [...dev.gpu.features].sort();
   if (opts.json) { console.log(JSON.stringify({ adapter: dev.adapterInfo, caps, features, ceilings: c }, null, 1)); return; }
   const i = dev.adapterInfo;
   console.log(`adapter: ${[i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unknown'}`);
@@ -154,7 +153,7 @@ async function cmdInfo(opts: Opts): Promise<void> {
     `workgroup ${caps.maxWorkgroupSize} invocations, ${caps.maxWorkgroupsPerDim} workgroups per dimension`);
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   console.log(`features used: shader-f16 ${yes(caps.f16)}, timestamp-query ${yes(caps.timestamps)}, subgroups ${yes(caps.subgroups)}`);
-  if (features.length) console.log(`adapter features: ${features.join(', ')}`);
+  if (features.length) console.log(`device features: ${features.join(', ')}`);
   if (c) console.log(`ceilings (measured now): copy ${c.copyGBs.toFixed(2)} GB/s [${c.copy}], fma ${c.fmaGFLOPs.toFixed(2)} GFLOP/s [${c.fma}]`);
 }
 

@@ -4,7 +4,9 @@
  * each kernel — the primitives it fuses, the buffers it reads and writes, bytes moved and FLOPs —
  * beside what the same graph would cost without fusion. As text (`toString()`), as a picture
  * (`toSVG()`), as Graphviz DOT (`toDOT()`), and as data (`kernels`). Nothing runs on the GPU:
- * the device is opened only for its limits. The WGSL shown uses the untuned schedules.
+ * the device is opened only for its limits (without an adapter, WebGPU's default limits are
+ * used). The WGSL shown uses the untuned schedules. A function target's source lines are
+ * recorded while it builds its graph (sources.ts).
  */
 import type { DeviceCaps } from '../../codegen/kernels.ts';
 import { engine, globalOptions } from '../../runtime/engine.ts';
@@ -13,7 +15,7 @@ import { graphDOT } from './graph-dot.ts';
 import { graphSVG } from './graph-svg.ts';
 import { fmtBytes, fmtCount } from './svg.ts';
 import { fmtType, textTable } from './table.ts';
-import { fmtSite } from './sources.ts';
+import { fmtSite, withSources } from './sources.ts';
 import { resolveModel } from './model-step.ts';
 import type { Model } from '../nn/model.ts';
 
@@ -30,7 +32,7 @@ export class ExplainReport {
   readonly kernels: readonly KernelInfo[];
   readonly inputs: readonly BufferInfo[];
   readonly outputs: readonly BufferInfo[];
-  constructor(readonly analysis: Analysis, readonly title = 'program') {
+  constructor(readonly analysis: Analysis, readonly title = 'program', readonly device = '') {
     this.kernels = analysis.kernels;
     this.inputs = analysis.inputs;
     this.outputs = analysis.outputs;
@@ -54,7 +56,7 @@ export class ExplainReport {
       clip(k.reads.map(fmtBuf).join(', ') || '-', 64), clip(k.writes.map(fmtBuf).join(', '), 40),
       fmtBytes(k.bytes), fmtCount(k.flops),
     ]);
-    const lines = [this.summary(), '', textTable(['#', 'kernel', 'kind', 'fuses', 'reads', 'writes', 'bytes', 'FLOPs'], rows, [6, 7])];
+    const lines = [this.summary(), ...(this.device ? [`compiled for: ${this.device}`] : []), '', textTable(['#', 'kernel', 'kind', 'fuses', 'reads', 'writes', 'bytes', 'FLOPs'], rows, [6, 7])];
     const sourced = this.kernels.filter((k) => k.sources.length);
     if (sourced.length) lines.push('', 'source lines:', ...sourced.map((k) => `  k${k.index} ${k.name}: ${k.sources.map(fmtSite).join('; ')}`));
     return lines.join('\n');
@@ -68,14 +70,26 @@ export class ExplainReport {
     return k?.wgsl ?? '';
   }
   toJSON() {
-    return { summary: this.summary(), kernels: this.kernels, inputs: this.inputs, outputs: this.outputs, unfused: this.analysis.unfused };
+    const { kernels, inputs, outputs, device } = this;
+    return { summary: this.summary(), device, kernels, inputs, outputs, unfused: this.analysis.unfused };
   }
 }
 
-/** Device limits for compiling (the engine's device). */
-export async function compileCaps(): Promise<{ caps: DeviceCaps; maxBuffers: number }> {
-  const e = await engine();
-  return { caps: e.dev.caps, maxBuffers: Math.min(globalOptions.maxBuffers ?? Infinity, e.dev.caps.maxBuffers) };
+/** WebGPU's default limits: what explain compiles for when there is no adapter. */
+const SPEC_DEFAULTS: DeviceCaps & { maxBuffers: number } = { maxWorkgroupsPerDim: 65535, maxWorkgroupSize: 256, f16: false, subgroups: false, maxBuffers: 8 };
+
+/** Device limits for compiling: the engine's device, or WebGPU's defaults without one (`fallback`). */
+export async function compileCaps(fallback = false): Promise<{ caps: DeviceCaps; maxBuffers: number; device: string }> {
+  let caps: DeviceCaps & { maxBuffers: number } = SPEC_DEFAULTS, device = 'no WebGPU adapter: compiled for WebGPU\'s default limits';
+  try {
+    const e = await engine();
+    caps = e.dev.caps;
+    const i = e.dev.adapterInfo;
+    device = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  } catch (err) {
+    if (!fallback) throw err;
+  }
+  return { caps, maxBuffers: Math.min(globalOptions.maxBuffers ?? Infinity, caps.maxBuffers), device };
 }
 
 /**
@@ -87,8 +101,8 @@ export async function explain(target: Target | Model, ...args: unknown[]): Promi
   const r = resolveModel('explain', target, args);
   target = r.target as Target;
   args = [...r.args];
-  const nodes = resultNodes('explain', target, args);
-  const { caps, maxBuffers } = await compileCaps();
+  const nodes = withSources(() => resultNodes('explain', target, args));
+  const { caps, maxBuffers, device } = await compileCaps(true);
   const title = typeof target === 'function' && target.name ? target.name : 'program';
-  return new ExplainReport(analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args)), title);
+  return new ExplainReport(analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args)), title, device);
 }
