@@ -18,8 +18,10 @@ const timeout = Number(process.env.DEMO_TEST_TIMEOUT_MS || 300_000);
 const t0 = performance.now();
 const log = (m) => console.log(`[demo-web-test ${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const checks = [];
-const check = (name, ok, detail = '') => { checks.push({ name,
-  ok: !!ok }); console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` -- ${detail}` : ''}`); };
+const check = (name, ok, detail = '') => {
+  checks.push({ name, ok: !!ok });
+  console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` -- ${detail}` : ''}`);
+};
 
 /** A PNG of the whole page via CDP (Playwright's page.screenshot waits forever on this headless build). */
 async function screenshot(page, file) {
@@ -68,6 +70,15 @@ try {
     let right = 0;
     for (let i = 0; i < 10; i++) { const r = await page.evaluate((k) => window.tesseraDemo.classifySample(k), i); if (r.label === r.guess) right++; }
     check('drawn test digits are classified (at least 6 of 10 right)', right >= 6, `${right}/10`);
+    await page.click('#clear');
+    const box = await page.$eval('#pad', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+    await page.mouse.move(box.x + box.w * 0.5, box.y + box.h * 0.15);
+    await page.mouse.down();
+    for (let t = 1; t <= 10; t++) await page.mouse.move(box.x + box.w * 0.5, box.y + box.h * (0.15 + 0.07 * t));
+    await page.mouse.up();
+    await page.waitForFunction(() => /it is a \d/.test(document.getElementById('guess').textContent), null, { timeout: 20_000 });
+    const bars = await page.$$('#bars .bar');
+    check('drawing on the pad with the pointer classifies the drawing', bars.length === 10, await page.textContent('#guess'));
     await page.evaluate(() => document.querySelectorAll('.pictures details').forEach((d) => { d.open = true; }));
     await screenshot(page, path.join(outDir, 'demo-web.png'));
     const seed = await page.evaluate(() => window.tesseraDemo.train('seed', 10), null, { timeout });

@@ -10,10 +10,18 @@ export class DrawPad {
   constructor(readonly canvas: HTMLCanvasElement, onStroke: () => void) {
     this.ctx = canvas.getContext('2d', { willReadFrequently: true })!;
     this.clear();
-    const at = (e: PointerEvent) => { const r = canvas.getBoundingClientRect(); return [(e.clientX - r.left) * (canvas.width / r.width),
-      (e.clientY - r.top) * (canvas.height / r.height)] as const; };
-    canvas.addEventListener('pointerdown', (e) => { this.drawing = true; canvas.setPointerCapture(e.pointerId); const [x,
-      y] = at(e); this.ctx.beginPath(); this.ctx.moveTo(x, y); this.line(x, y); });
+    const at = (e: PointerEvent) => {
+      const r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)] as const;
+    };
+    canvas.addEventListener('pointerdown', (e) => {
+      this.drawing = true;
+      canvas.setPointerCapture(e.pointerId);
+      const [x, y] = at(e);
+      this.ctx.beginPath();
+      this.ctx.moveTo(x, y);
+      this.line(x, y);
+    });
     canvas.addEventListener('pointermove', (e) => { if (this.drawing) { const [x, y] = at(e); this.line(x, y); } });
     const end = () => { if (this.drawing) { this.drawing = false; onStroke(); } };
     canvas.addEventListener('pointerup', end);
@@ -34,8 +42,11 @@ export class DrawPad {
   /** Shows an 8x8 image (values in [0, 1]) on the pad, as if drawn. */
   show(pixels: ArrayLike<number>): void {
     const s = this.canvas.width / 8;
-    for (let i = 0; i < 64; i++) { const v = Math.round(255 * Math.min(1, Math.max(0,
-      pixels[i]!))); this.ctx.fillStyle = `rgb(${v},${v},${v})`; this.ctx.fillRect((i % 8) * s, Math.floor(i / 8) * s, s, s); }
+    for (let i = 0; i < 64; i++) {
+      const v = Math.round(255 * Math.min(1, Math.max(0, pixels[i]!)));
+      this.ctx.fillStyle = `rgb(${v},${v},${v})`;
+      this.ctx.fillRect((i % 8) * s, Math.floor(i / 8) * s, s, s);
+    }
     this.inked = true;
   }
   /** The drawing as 64 values in [0, 1], row-major. */
@@ -43,8 +54,10 @@ export class DrawPad {
     const W = this.canvas.width, H = this.canvas.height;
     const img = this.ctx.getImageData(0, 0, W, H).data;
     let x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (img[4 * (y * W + x)]! > 40) { x0 = Math.min(x0, x); x1 = Math.max(x1,
-      x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      if (img[4 * (y * W + x)]! <= 40) continue;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
     const out = new Float32Array(64);
     if (x1 < 0) return out;
     // The ink's box, made square around its centre, mapped onto the 8x8 grid with a half-cell margin.

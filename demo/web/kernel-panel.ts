@@ -39,8 +39,11 @@ export function renderKernels(root: HTMLElement, ex: ExplainReport, prof: Profil
   table.append(body);
   root.append(table, wgsl);
   const pics = h('div', { class: 'pictures' });
-  const fig = (title: string, svg: string) => { const d = h('details', {}, h('summary', {}, title)); const f = h('div',
-    { class: 'svg' }); f.innerHTML = svg; d.append(f); return d; };
+  const fig = (title: string, svg: string) => {
+    const f = h('div', { class: 'svg' });
+    f.innerHTML = svg;
+    return h('details', {}, h('summary', {}, title), f);
+  };
   pics.append(fig('the fused graph', ex.toSVG()));
   if (prof) pics.append(fig('roofline', prof.toSVG()));
   root.append(pics);

@@ -110,8 +110,8 @@ async function start(): Promise<void> {
   $('clear').addEventListener('click', () => { pad.clear(); $('bars').replaceChildren(); $('guess').textContent = 'draw a digit'; });
   $('train').addEventListener('click', () => {
     const which = ($('model') as HTMLSelectElement).value as DemoModel;
-    train(which, Math.max(1, Number(($('epochs') as HTMLInputElement).value)
-      || 10)).catch((e) => status(`error: ${e instanceof Error ? e.message : e}`));
+    const epochs = Math.max(1, Number(($('epochs') as HTMLInputElement).value) || 10);
+    train(which, epochs).catch((e) => status(`error: ${e instanceof Error ? e.message : e}`));
   });
   (window as unknown as { tesseraDemo: unknown }).tesseraDemo = { ready: true, webgpu: true, train, classifySample };
   status('ready: pick a model and train it');

@@ -8,8 +8,9 @@ import { fromRows, parseRows, trainTestSplit, type Dataset } from '../../example
 
 export type DemoModel = 'seed' | 'mlp' | 'cnn';
 /** A compiled model, its data, and one batch (host data, as fit uploads it) to show its train step on. */
-export interface Prepared { model: nn.Model; x: Tensor; y: Tensor; val?: [Tensor, Tensor]; batch: [Tensor,
-  Tensor]; batchSize: number; digits: boolean }
+export interface Prepared {
+  model: nn.Model; x: Tensor; y: Tensor; val?: [Tensor, Tensor]; batch: [Tensor, Tensor]; batchSize: number; digits: boolean;
+}
 
 let digits: Promise<{ train: Dataset; test: Dataset }> | null = null;
 /** The 8x8 digits, pixels scaled to [0, 1], split 80/20 with the examples' seed. */
@@ -36,8 +37,9 @@ export async function prepare(which: DemoModel): Promise<Prepared> {
   const { train, test } = await loadDigits();
   seed(which === 'mlp' ? 3 : 7);
   const model = which === 'mlp'
-    ? nn.sequential([nn.dense(64, { activation: 'relu', inputShape: [64] }), nn.dense(64, { activation: 'relu' }), nn.dense(10,
-      { activation: 'softmax' })])
+    ? nn.sequential([
+      nn.dense(64, { activation: 'relu', inputShape: [64] }), nn.dense(64, { activation: 'relu' }), nn.dense(10, { activation: 'softmax' }),
+    ])
     : nn.sequential([
       new nn.Reshape([8, 8, 1], { inputShape: [64] }),
       new nn.Conv2D(16, 3, { activation: 'relu', padding: 'same' }),
@@ -51,7 +53,8 @@ export async function prepare(which: DemoModel): Promise<Prepared> {
     metrics: ['accuracy'] });
   const t = (d: Dataset): [Tensor, Tensor] => [tensor(d.x, { shape: [d.samples, 64] }), tensor(d.y, { shape: [d.samples] })];
   const [x, y] = t(train), batchSize = which === 'mlp' ? 32 : 64;
-  const batch: [Tensor, Tensor] = [tensor(train.x.slice(0, batchSize * 64), { shape: [batchSize, 64] }), tensor(train.y.slice(0, batchSize),
-    { shape: [batchSize] })];
+  const batch: [Tensor, Tensor] = [
+    tensor(train.x.slice(0, batchSize * 64), { shape: [batchSize, 64] }), tensor(train.y.slice(0, batchSize), { shape: [batchSize] }),
+  ];
   return { model, x, y, val: t(test), batch, batchSize, digits: true };
 }

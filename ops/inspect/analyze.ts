@@ -67,13 +67,12 @@ export type Target = Tensor | readonly unknown[] | ((...args: any[]) => unknown)
 /** Labels `a0`, `a1.kernel`, ... for the tensors of each argument (a single object argument: its keys, `params.kernel`). */
 export function argLabels(args: readonly unknown[]): Map<Node, string> {
   const labels = new Map<Node, string>();
+  const plain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
   const walk = (x: unknown, path: string) => {
     if (x instanceof Tensor) { if (!labels.has(x.node)) labels.set(x.node, path); }
     else if (Array.isArray(x)) x.forEach((v, i) => walk(v, `${path}.${i}`));
-    else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) for (const [k, v] of Object.entries(x)) walk(v,
-      `${path}.${k}`);
+    else if (plain(x)) for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
   };
-  const plain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
   if (args.length === 1 && plain(args[0])) for (const [k, v] of Object.entries(args[0])) walk(v, k);
   else args.forEach((a, i) => walk(a, `a${i}`));
   return labels;
@@ -84,9 +83,11 @@ export function resultNodes(op: string, target: Target, args: readonly unknown[]
   let out: unknown = target;
   if (typeof target === 'function') {
     out = target(...args);
-    if (typeof (out as { then?: unknown } | null)?.then === 'function')
+    if (typeof (out as { then?: unknown } | null)?.then === 'function') {
+      Promise.resolve(out).catch(() => {}); // its own failure would only repeat this one
       throw new TesseraError(op, 'the function returned a Promise: it must build tensors synchronously',
         'pass a function that returns tensors without awaiting (no data(), no fit())');
+    }
   }
   const leaves = flatten(out).leaves;
   if (!leaves.length) throw new TesseraError(op,
@@ -126,8 +127,8 @@ function fusedNodes(k: Kernel): Node[] {
 const primitiveName = (n: Node) => (n.op === 'reduce' ? (n.arg as ReduceArg).op : n.op);
 
 /** Runs the pipeline on the graph of `roots` and describes its kernels. */
-export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number }, labels = new Map<Node,
-  string>()): Analysis {
+export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number },
+  labels = new Map<Node, string>()): Analysis {
   const roots = runPasses(substituteRealized(nodes));
   const compute = [...new Set(roots.filter((r) => r.op !== 'input'))];
   const scheduled = compute.length ? schedule(compute, opts) : [];

@@ -52,18 +52,19 @@ export class ProfileReport {
     const head = `${this.title}: ${this.kernels.length} kernels, ${this.totalMs.toFixed(3)} ms per run (wall), `
       + `kernels timed by ${this.method} on ${this.adapter}\n` +
       `ceilings (measured now): copy ${c.copyGBs.toFixed(1)} GB/s, fma ${c.fmaGFLOPs.toFixed(1)} GFLOP/s`;
-    const rows = this.kernels.map((k) => [`k${k.index}`, k.name, k.ms.toFixed(3), fmtCount(k.flops), fmtBytes(k.bytes), k.gflops.toFixed(2),
-      k.gbs.toFixed(2),
-      `${(100 * k.ofRoofline).toFixed(1)}%`, k.sources.length ? fmtSite(k.sources[0]!) + (k.sources.length > 1 ? ` (+${k.sources.length - 1})` : '')
-        : '']);
+    const site = (k: KernelProfile) => (k.sources.length ? fmtSite(k.sources[0]!) + (k.sources.length > 1 ? ` (+${k.sources.length - 1})` : '') : '');
+    const rows = this.kernels.map((k) => [`k${k.index}`, k.name, k.ms.toFixed(3), fmtCount(k.flops), fmtBytes(k.bytes),
+      k.gflops.toFixed(2), k.gbs.toFixed(2), `${(100 * k.ofRoofline).toFixed(1)}%`, site(k)]);
     const table = textTable(['#', 'kernel', 'ms', 'FLOPs', 'bytes', 'GFLOP/s', 'GB/s', 'roofline', 'source'], rows, [2, 3, 4, 5, 6, 7]);
     const more = this.kernels.filter((k) => k.sources.length > 1);
-    return [head, '', table, ...(more.length ? ['', 'all source lines:', ...more.map((k) => `  k${k.index}: ${k.sources.map(fmtSite).join('; ')}`)]
-      : [])].join('\n');
+    const all = more.length ? ['', 'all source lines:', ...more.map((k) => `  k${k.index}: ${k.sources.map(fmtSite).join('; ')}`)] : [];
+    return [head, '', table, ...all].join('\n');
   }
   toSVG(): string { return rooflineSVG(this); }
-  toJSON() { return { title: this.title, method: this.method, totalMs: this.totalMs, adapter: this.adapter, ceilings: this.ceilings,
-    kernels: this.kernels }; }
+  toJSON() {
+    const { title, method, totalMs, adapter, ceilings, kernels } = this;
+    return { title, method, totalMs, adapter, ceilings, kernels };
+  }
 }
 
 /** Runs and times `target` (a tensor, pytree of tensors, a function applied to `args`, or a model as in explain). */
@@ -108,7 +109,7 @@ export async function profileWith(opts: ProfileOptions, target: Target | Model, 
   }
   const info = e.dev.adapterInfo;
   const title = typeof target === 'function' && target.name ? target.name : 'program';
-  return new ProfileReport(title, kernels, ceilings, method, totalMs, [info.vendor, info.architecture, info.description].filter(Boolean).join(' ')
-    || 'unknown adapter');
+  const adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return new ProfileReport(title, kernels, ceilings, method, totalMs, adapter);
 }
 

@@ -16,8 +16,8 @@ const sites = new WeakMap<Node, SourceSite>();
 const ROOT = new URL('../../', import.meta.url).href.replace(/^file:\/\//, '');
 const LIBRARY = ['ops/', 'ir/', 'runtime/', 'codegen/', 'index.ts'].map((d) => ROOT + d);
 /** Library files that only build primitives: never a useful `via`. */
-const PLUMBING = ['graph.ts', 'tensor.ts', 'methods.ts', 'elementwise.ts', 'reduce.ts', 'movement.ts', 'linalg.ts', 'creation.ts', 'transforms.ts',
-  'pytree.ts']
+const PLUMBING = ['graph.ts', 'tensor.ts', 'methods.ts', 'elementwise.ts', 'reduce.ts', 'movement.ts', 'linalg.ts', 'creation.ts',
+  'transforms.ts', 'pytree.ts']
   .map((f) => ROOT + 'ops/' + f);
 
 interface Frame { fn: string; file: string; line: string }

@@ -1,8 +1,8 @@
 /** Plain-text tables for reports: columns padded to their widest cell, numbers right-aligned. */
 export function textTable(head: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (right.includes(i) ? c.padStart(widths[i]!)
-    : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const pad = (c: string, i: number) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!));
+  const line = (cells: readonly string[]) => cells.map(pad).join('  ').trimEnd();
   return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

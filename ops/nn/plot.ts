@@ -74,8 +74,8 @@ export class LiveLossChart {
   /** Written after the epoch's final bar line (and its newline): the chart with the new point. */
   epochEnd(logs: Record<string, number>): string {
     for (const k of ['loss', 'val_loss']) if (logs[k] !== undefined) (this.history[k] ??= []).push(logs[k]!);
-    const series = (['loss', 'val_loss'] as const).filter((k) => this.history[k]).map((k, i) => ({ name: k, values: this.history[k]!, color: i ? 33
-      : 36 }));
+    const series = (['loss', 'val_loss'] as const).filter((k) => this.history[k])
+      .map((k, i) => ({ name: k, values: this.history[k]!, color: i ? 33 : 36 }));
     this.lines = brailleChart(series, this.width, this.height);
     this.below = true;
     return `\x1b[J${this.render()}`;
