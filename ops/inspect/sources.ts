@@ -14,7 +14,7 @@ export interface SourceSite { user?: string; via?: string }
 
 const sites = new WeakMap<Node, SourceSite>();
 const ROOT = new URL('../../', import.meta.url).href.replace(/^file:\/\//, '');
-const LIBRARY = ['ops/', 'ir/', 'runtime/', 'codegen/', 'index.ts'].map((d) => ROOT + d);
+const LIBRARY = ['ops/', 'ir/', 'runtime/', 'codegen/', 'cli/', 'bin/', 'index.ts'].map((d) => ROOT + d);
 /** Library files that only build primitives: never a useful `via`. */
 const PLUMBING = ['graph.ts', 'tensor.ts', 'methods.ts', 'elementwise.ts', 'reduce.ts', 'movement.ts', 'linalg.ts', 'creation.ts',
   'transforms.ts', 'pytree.ts']
@@ -27,7 +27,9 @@ function frames(stack: string): Frame[] {
   const out: Frame[] = [];
   for (const l of stack.split('\n').slice(1)) {
     const m = FRAME.exec(l);
-    if (m) out.push({ fn: (m[1] ?? '').replace(/^async /, '').replace(/^Object\./, ''), file: m[2]!.replace(/^file:\/\//, ''), line: m[3]! });
+    if (!m) continue;
+    const fn = (m[1] ?? '').replace(/^async /, '').replace(/^Object\./, '');
+    out.push({ fn, file: m[2]!.replace(/^async /, '').replace(/^file:\/\//, ''), line: m[3]! });
   }
   return out;
 }
@@ -55,9 +57,15 @@ function record(n: Node): void {
   if (site) sites.set(n, site);
 }
 
+/** Stack depth while capturing: library frames alone can fill V8's default of 10 before the user's line. */
+const DEPTH = 64;
+let savedLimit: number | undefined;
+
 /** Turns source capture on or off; returns the previous setting. */
 export function captureSources(on: boolean): boolean {
   const was = nodeHook.onMake === record;
+  if (on && !was) { savedLimit = Error.stackTraceLimit; Error.stackTraceLimit = Math.max(DEPTH, savedLimit ?? 0); }
+  if (!on && was && savedLimit !== undefined) Error.stackTraceLimit = savedLimit;
   nodeHook.onMake = on ? record : null;
   return was;
 }
