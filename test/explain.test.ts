@@ -117,6 +117,14 @@ test('a model: explain(model, x, y) is one train step, explain(model, x) the for
   await throwsTessera(() => explain(model), 'explain', 'x must be a Tensor or an array');
 });
 
+test('a reshape of an input needs no kernel, as when realized', async () => {
+  const x = rnd([2, 6], { seed: 9 });
+  const r = await explain([x.reshape([3, 4]), x.mul(2)]);
+  assert.equal(r.kernels.map((k) => k.primitives), [['mul']]);
+  assert.is(r.outputs[0]!.producer, null, 'the reshape aliases the input');
+  assert.equal(r.outputs[0]!.shape, [2, 6]);
+});
+
 test('bad targets fail with a TesseraError', async () => {
   await throwsTessera(() => explain(42 as never), 'explain', 'expected a Tensor');
   await throwsTessera(() => explain(async () => ts.tensor([1])), 'explain', 'Promise');

@@ -15,7 +15,7 @@ import { isView, toposort, type InputArg, type Node, type ReduceArg } from '../.
 import { runPasses } from '../../ir/passes/index.ts';
 import { kernelOutputs, schedule, type Kernel } from '../../ir/schedule.ts';
 import { numel, type Shape } from '../../ir/shape.ts';
-import { substituteRealized } from '../../runtime/engine.ts';
+import { aliasOf, substituteRealized } from '../../runtime/engine.ts';
 import { flatten } from '../pytree.ts';
 import { Tensor } from '../tensor.ts';
 import { sourceOf, type SourceSite } from './sources.ts';
@@ -130,7 +130,8 @@ const primitiveName = (n: Node) => (n.op === 'reduce' ? (n.arg as ReduceArg).op 
 export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number },
   labels = new Map<Node, string>()): Analysis {
   const roots = runPasses(substituteRealized(nodes));
-  const compute = [...new Set(roots.filter((r) => r.op !== 'input'))];
+  // As realize does: a root that is an input, or a reshape of one, needs no kernel (it aliases the input's buffer).
+  const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
   const scheduled = compute.length ? schedule(compute, opts) : [];
   const inputs: BufferInfo[] = [];
   const info = new Map<Node, BufferInfo>();
@@ -168,7 +169,7 @@ export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: 
     };
   });
   const outputs = roots.map((r, i) => {
-    const b = info.get(r)!;
+    const b = info.get(r) ?? info.get(aliasOf(r)!)!;
     if (b.producer !== null) kernels[b.producer]!.results.push(i);
     return b;
   });

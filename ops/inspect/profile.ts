@@ -10,7 +10,7 @@
  * was on when they were built).
  */
 import { quickCeilings, type QuickCeilings } from '../../runtime/ceilings.ts';
-import { engine, ensureUploaded, globalOptions, inputsOf, programFor } from '../../runtime/engine.ts';
+import { aliasOf, engine, ensureUploaded, globalOptions, inputsOf, programFor } from '../../runtime/engine.ts';
 import { launchTimes, median, timeProgram } from '../../runtime/profile.ts';
 import { storageOf } from '../../runtime/storage.ts';
 import { analyze, argLabels, resultNodes, type KernelInfo, type Target } from './analyze.ts';
@@ -82,7 +82,7 @@ export async function profileWith(opts: ProfileOptions, target: Target | Model, 
   const a = analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args));
   const e = await engine();
   const inputs = inputsOf(a.roots);
-  const compute = [...new Set(a.roots.filter((r) => r.op !== 'input'))];
+  const compute = [...new Set(a.roots.filter((r) => !aliasOf(r)))];
   const program = await programFor(e, compute, inputs, globalOptions);
   const storages = inputs.map(storageOf);
   for (const s of storages) s.retain();
@@ -97,16 +97,17 @@ export async function profileWith(opts: ProfileOptions, target: Target | Model, 
   // Launches are the kernels that do work, in order; they carry the WGSL that actually ran (tuned schedules).
   const kernels: KernelProfile[] = [];
   let j = 0;
-  for (const st of program.steps) {
+  program.steps.forEach((st, i) => {
     while (j < a.kernels.length && a.kernels[j]!.name !== st.code.name) j++;
     const k = a.kernels[j++];
-    if (!k) break;
-    const ms = times[kernels.length]!, s = ms * 1e6;
+    if (!k) throw new Error(`profile: launch ${i} (${st.code.name}) matches no scheduled kernel`);
+    // A time below the clock's resolution reads 0: no rate can be given.
+    const ms = times[i]!, s = ms > 0 ? ms * 1e6 : Infinity;
     const intensity = k.bytes ? k.flops / k.bytes : 0;
     const roof = Math.min(ceilings.fmaGFLOPs, intensity * ceilings.copyGBs);
     const gflops = k.flops / s, gbs = k.bytes / s;
     kernels.push({ ...k, wgsl: st.code.wgsl, ms, gflops, gbs, intensity, ofRoofline: k.flops ? gflops / roof : gbs / ceilings.copyGBs });
-  }
+  });
   const info = e.dev.adapterInfo;
   const title = typeof target === 'function' && target.name ? target.name : 'program';
   const adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
