@@ -26,3 +26,7 @@ export { flatten as treeFlatten, treeMap, type PyTree } from './ops/pytree.ts';
 export * as nn from './ops/nn/index.ts';
 export { Sequential, Dense } from './ops/nn/index.ts';
 export { conv2d, maxPool2d, avgPool2d, slidingWindows, type Conv2dOptions, type Pool2dOptions, type Padding } from './ops/nn/conv.ts';
+export { explain, ExplainReport } from './ops/inspect/explain.ts';
+export { captureSources } from './ops/inspect/sources.ts';
+export type { KernelInfo, BufferInfo } from './ops/inspect/analyze.ts';
+export { profile, ProfileReport, type KernelProfile } from './ops/inspect/profile.ts';

@@ -41,7 +41,8 @@ async function getGPU(): Promise<GPU> {
   const spec = 'webgpu';
   const mod = (await import(/* @vite-ignore */ spec)) as { create: (o: string[]) => GPU; globals: object };
   Object.assign(globalThis, mod.globals);
-  keepAlive ??= mod.create([]);
+  // Dawn rounds timestamp queries to 2^16 ns by default (a browser's timing-attack guard); profiles need them exact.
+  keepAlive ??= mod.create(['disable-dawn-features=timestamp_quantization']);
   return keepAlive;
 }
 
