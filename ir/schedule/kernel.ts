@@ -49,13 +49,22 @@ export const isLeafOp = (n: Node) => n.op === 'input' || n.op === 'const' || n.o
 
 /** The index patterns at which `root`'s expression (evaluated at `ix`) reads `target`. */
 export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => boolean): Ix[] {
-  const found: Ix[] = [];
+  return accessesOfAll(root, ix, new Set([target]), stop).get(target) ?? [];
+}
+
+/** For each of `targets` that `root`'s expression (evaluated at `ix`) reads, the index patterns it reads it at. */
+export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, stop: (n: Node) => boolean): Map<Node, Ix[]> {
+  const found = new Map<Node, Ix[]>();
   const seen = new Set<string>();
   const walk = (n: Node, at: Ix) => {
     const key = `${n.id}@${at.key()}`;
     if (seen.has(key)) return;
     seen.add(key);
-    if (n === target) { found.push(at); return; }
+    if (targets.has(n)) {
+      const list = found.get(n);
+      if (list) list.push(at); else found.set(n, [at]);
+      return;
+    }
     if (n !== root && stop(n)) return;
     if (n.op === 'reduce' || n.op === 'matmul') return; // another index space: handled as anchors
     walkSources(n, at, walk);
