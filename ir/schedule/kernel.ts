@@ -9,7 +9,7 @@
  * deterministic order; the outputs follow them in the bindings.
  */
 import { Ix, probeScope, SCALAR_IX, viewIx } from '../indexing.ts';
-import { isView, type Node } from '../node.ts';
+import { OP_INFO, type Node } from '../node.ts';
 import type { Shape } from '../shape.ts';
 
 export type Stage =
@@ -66,7 +66,8 @@ export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, st
       return;
     }
     if (n !== root && stop(n)) return;
-    if (n.op === 'reduce' || n.op === 'matmul') return; // another index space: handled as anchors
+    const kind = OP_INFO[n.op].kind;
+    if (kind === 'reduce' || kind === 'matmul') return; // another index space: handled as anchors
     walkSources(n, at, walk);
   };
   // A reduction root reads its source at the full index; a view root at the view's mapped index.
@@ -77,8 +78,9 @@ export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, st
 
 /** Calls `visit` with each source of elementwise, view or random node `n`, at the index it is read when `n` is computed at `at`. */
 function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
-  if (isView(n.op)) visit(n.src[0]!, viewIx(n, at, probeScope).ix);
-  else if (n.op === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
+  const kind = OP_INFO[n.op].kind;
+  if (kind === 'view') visit(n.src[0]!, viewIx(n, at, probeScope).ix);
+  else if (kind === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
   else for (const s of n.src) visit(s, at);
 }
 
