@@ -25,6 +25,7 @@ import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import type { Program } from '../runtime/program.ts';
+import { trackCall } from '../runtime/activity.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
@@ -172,7 +173,8 @@ export interface Jitted<A extends unknown[], R> {
 export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptions = {}): Jitted<A, R> {
   const cache = new Map<string, Promise<Compiled>>();
   let traces = 0, lastDispatches = 0;
-  const call = async (...args: A): Promise<R> => {
+  const call = (...args: A): Promise<R> => trackCall(() => run(...args));
+  const run = async (...args: A): Promise<R> => {
     for (const i of opts.donate ?? [])
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);

@@ -16,7 +16,8 @@ import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
-import { chooseSchedule } from './tuner.ts';
+import { chooseSchedule, tunedLater } from './tuner.ts';
+import { trackCall } from './activity.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 
@@ -29,6 +30,7 @@ export function engine(): Promise<Engine> {
     setPool(pool);
     const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
     globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+    globalOptions.later ??= (k) => tunedLater(k, e);
     return e;
   }).catch((e) => { engineP = null; throw e; });
   return engineP;
@@ -103,7 +105,10 @@ export const tracers = new WeakSet<Node>();
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit.
  */
-export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+export function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+  return trackCall(() => realizeNow(nodes, read));
+}
+async function realizeNow(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
   const e = await engine();
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));

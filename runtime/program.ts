@@ -15,6 +15,7 @@ import type { Device } from './device.ts';
 import type { BufferPool } from './pool.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { counters, debugFlags } from './stats.ts';
+import { afterTuning } from './tuner.ts';
 
 export interface CompileOptions {
   /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
@@ -24,6 +25,8 @@ export interface CompileOptions {
   maxBuffers?: number;
   /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
+  /** A schedule found after compiling (background tuning): the kernel is rebuilt with it and swapped in. */
+  later?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | undefined;
 }
 
 /** What a step keeps of its kernel: no graph nodes, so a cached Program holds no tensor memory alive. */
@@ -34,6 +37,7 @@ type OutputRef = { slot: number };
 
 export class Program {
   constructor(
+    /** Steps may be swapped for tuned ones between calls (background tuning). */
     readonly steps: Step[],
     readonly slotBytes: number[],
     readonly inputSlots: number,
@@ -97,25 +101,43 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
   inputs.forEach((n) => slotOf.set(n, newSlot(n)));
   for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
-  const codes: KernelCode[] = [];
-  for (const k of kernels) codes.push(generate(k, dev.caps, await opts.schedule?.(k, dev)));
-  const live = kernels.map((k, i) => ({ k, code: codes[i]! })).filter(({ code }) => code.threads > 0);
-  const pipes = await Promise.all(live.map(({ code }) => pipelines.get(code.wgsl, code.name)));
+  // Each kernel's pipeline starts compiling as soon as its schedule is known: they compile concurrently.
+  const live: { k: Kernel; code: KernelCode; pipe: Promise<GPUComputePipeline> }[] = [];
+  for (const k of kernels) {
+    const code = generate(k, dev.caps, await opts.schedule?.(k, dev));
+    if (code.threads > 0) live.push({ k, code, pipe: pipelines.get(code.wgsl, code.name) });
+  }
+  const pipes = await Promise.all(live.map((l) => l.pipe));
   // Liveness: an intermediate slot is released after the last step that binds it.
   const keep = new Set<number>([...inputs.map((n) => slotOf.get(n)!), ...roots.map((r) => slotOf.get(r)!)]);
-  const lastUse = new Map<number, number>();
-  const steps: Step[] = live.map(({ code }, i) => {
-    const slots = code.bindings.map((n) => {
-      const s = slotOf.get(n);
-      if (s === undefined) throw new Error(`program: no buffer for ${n}`);
-      lastUse.set(s, i);
-      return s;
-    });
-    return { code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline: pipes[i]!, slots, release: [] };
+  const slotsOf = (code: KernelCode) => code.bindings.map((n) => {
+    const s = slotOf.get(n);
+    if (s === undefined) throw new Error(`program: no buffer for ${n}`);
+    return s;
   });
+  const stepOf = (code: KernelCode, pipeline: GPUComputePipeline): Step =>
+    ({ code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline, slots: slotsOf(code), release: [] });
+  const steps = live.map(({ code }, i) => stepOf(code, pipes[i]!));
+  const lastUse = new Map<number, number>();
+  steps.forEach((st, i) => { for (const s of st.slots) lastUse.set(s, i); });
   for (const [s, i] of lastUse) if (!keep.has(s)) steps[i]!.release.push(s);
+  const program = new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })));
+  // Background tuning: when a better schedule is found, the step is rebuilt with it and swapped in
+  // for later calls (the same buffers in the same order, so the liveness plan stands).
+  live.forEach(({ k }, i) => {
+    const later = opts.later?.(k, dev);
+    if (later) afterTuning(later.then(async (sched) => {
+      const code = sched && generate(k, dev.caps, sched);
+      if (!code || code.wgsl === steps[i]!.code.wgsl) return;
+      const next = stepOf(code, await pipelines.get(code.wgsl, code.name));
+      if (next.slots.join() !== steps[i]!.slots.join()) return;
+      program.steps[i] = { ...next, release: steps[i]!.release };
+      counters.kernelsSwapped++;
+      if (flags.has('tune')) console.log(`tessera: swapped in the tuned ${code.name} (${program.steps.length} steps)`);
+    }));
+  });
   if (flags.has('kernels')) console.log(steps.map((s) => `${s.code.name} grid=${s.code.grid.join('x')}`).join('\n'));
-  return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })));
+  return program;
 }
 
 /**
