@@ -13,7 +13,7 @@ import { Ix, idiv, imod, probeScope, viewIx } from '../ir/indexing.ts';
 import { isElementwise, toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
 import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
-import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
+import { collectParams, emit, FnBuilder, helpers, literal, load, toStorage, withParamDecl, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
 export interface DeviceCaps { maxWorkgroupsPerDim: number; maxWorkgroupSize: number; f16: boolean; subgroups?: boolean }
@@ -27,6 +27,8 @@ export interface KernelCode {
   grid: [number, number, number];
   /** Work items, for stats and cost estimates. */
   threads: number;
+  /** Parameter constants read from the uniform `t_params` bound after the buffers (see codegen/expr.ts isParamConst). */
+  params?: Node[];
 }
 
 export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: Node[] }
@@ -112,11 +114,14 @@ export interface ElementwiseSchedule { lanes: 1 | 4 }
 export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
-  switch (k.kind) {
-    case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
-    case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
-    case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
-  }
+  const { value: code, params } = collectParams(() => {
+    switch (k.kind) {
+      case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
+      case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
+      case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
+    }
+  });
+  return params.length ? { ...code, wgsl: withParamDecl(code.wgsl, code.bindings.length, params.length), params } : code;
 }
 
 /**

@@ -24,7 +24,7 @@ import { runPasses } from '../ir/passes/index.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
-import type { Program } from '../runtime/program.ts';
+import { paramValues, type Program } from '../runtime/program.ts';
 import { trackCall } from '../runtime/activity.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
@@ -137,7 +137,11 @@ export interface JitOptions {
   /** Argument positions whose tensors the call consumes: their buffers are recycled after the call. */
   donate?: number[];
 }
-interface Compiled { program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; owned: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any }
+interface Compiled {
+  program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; owned: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any;
+  /** The trace's parameter constants: the program may be shared with graphs of the same structure and other values. */
+  params: Float32Array;
+}
 
 /**
  * Consumes the donated arguments after a call: each tensor is disposed and its buffer goes back to
@@ -206,7 +210,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
         const e = await engine();
         const program = await programFor(e, compute, inputs, globalOptions);
-        return { program, roots, compute, inputs, owned, argIndex: holders.map((_, i) => i), unflatten: of.unflatten };
+        return { program, roots, compute, inputs, owned, argIndex: holders.map((_, i) => i), unflatten: of.unflatten, params: paramValues(compute) };
       })();
       cache.set(sig, cp);
       cp.catch(() => cache.delete(sig));
@@ -218,7 +222,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     const argNodes = flat.leaves.map((t) => t.use('jit'));
     const storages = [...argNodes, ...c.owned].map(storageOf);
     const e = await engine();
-    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
+    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false, c.params);
     donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };

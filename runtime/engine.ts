@@ -14,7 +14,7 @@ import { getDevice, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
-import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
+import { checkBindingLimit, compileProgram, paramValues, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
 import { chooseSchedule, tunedLater } from './tuner.ts';
 import { trackCall } from './activity.ts';
@@ -123,7 +123,7 @@ async function realizeNow(nodes: readonly Node[], read: boolean): Promise<{ node
   try {
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
-    result = execute(e, program, roots, compute, storages, inputs, read);
+    result = execute(e, program, roots, compute, storages, inputs, read, paramValues(compute));
   } finally {
     for (const s of storages) s.release();
   }
@@ -137,12 +137,14 @@ async function realizeNow(nodes: readonly Node[], read: boolean): Promise<{ node
 }
 
 /**
- * Runs `program` (computing `compute`) on input storages and wraps each root's result in a new
+ * Runs `program` (computing `compute`, with `params` the values of its parameter constants:
+ * paramValues(compute); default, those it was compiled with) on input storages and wraps each root's result in a new
  * input node: a fresh buffer, or the input it aliases. One submit, shared with the readback.
  */
-export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
+export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[],
+  read: boolean, params?: Float32Array): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   const encoder = e.dev.gpu.createCommandEncoder();
-  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
+  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)), params);
   const made = new Map<Node, Storage>();
   const result: Node[] = roots.map((r) => {
     const alias = aliasOf(r);

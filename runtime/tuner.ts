@@ -280,6 +280,7 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
     }));
   };
   let reference: (Float32Array | Uint32Array)[] | null = null;
+  const uniforms: GPUBuffer[] = [];
   interface Cand { s: Schedule; run: () => Promise<number>; samples: number[]; ok: boolean }
   const tried: Cand[] = [];
   let budget = tuning.budgetMs;
@@ -292,7 +293,14 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
       let pipe: GPUComputePipeline;
       try { pipe = await pipelines.get(code.wgsl, code.name); } catch { return null; }
       const bufferFor = (i: number) => (i < reads.length ? reads[i]! : outs[i - reads.length]!);
-      const bind = gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: code.bindings.map((_, binding) => ({ binding, resource: { buffer: bufferFor(binding) } })) });
+      const entries: GPUBindGroupEntry[] = code.bindings.map((_, binding) => ({ binding, resource: { buffer: bufferFor(binding) } }));
+      if (code.params) { // the parameter constants' real values (codegen/expr.ts isParamConst)
+        const u = gpu.createBuffer({ size: Math.ceil(code.params.length / 4) * 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        gpu.queue.writeBuffer(u, 0, Float32Array.from({ length: u.size / 4 }, (_, i) => (code.params![i]?.arg as number | undefined) ?? 0));
+        uniforms.push(u);
+        entries.push({ binding: entries.length, resource: { buffer: u } });
+      }
+      const bind = gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
       const run = async () => {
         for (let attempt = 0; ; attempt++) {
           await gpu.queue.onSubmittedWorkDone(); // time this kernel alone, not work queued before it
@@ -322,7 +330,7 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
   for (let round = 0; round < 3 && (round === 0 || spent < 2 * budget); round++)
     await slice(async () => { for (const c of finalists) c.samples.push(await c.run()); });
   const best = finalists.reduce((a, b) => (median(b.samples) < median(a.samples) ? b : a));
-  for (const b of [...reads, ...outs]) b.destroy();
+  for (const b of [...reads, ...outs, ...uniforms]) b.destroy();
   return { winner: best.s, heuristic: list[0]!, timings: tried.map((c) => ({ schedule: keyOf(c.s), ms: median(c.samples), ok: c.ok })) };
 }
 
