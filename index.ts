@@ -17,7 +17,7 @@ export type { TensorLike } from './ops/graph.ts';
 export { TesseraError } from './ir/error.ts';
 export type { DType, TypedArray } from './ir/dtype.ts';
 export { stats, resetStats, type Stats } from './runtime/stats.ts';
-export { globalOptions as compilerOptions } from './runtime/engine.ts';
+export { globalOptions as compilerOptions, lazyGraphLimits } from './runtime/engine.ts';
 export { getDevice } from './runtime/device.ts';
 export { tuning, tuningComplete, type TuneMode } from './runtime/tuner.ts';
 export { grad, valueAndGrad, vjp, jit, type Jitted, type JitOptions, type GradOptions } from './ops/transforms.ts';

@@ -26,6 +26,7 @@ import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import { paramValues, type Program } from '../runtime/program.ts';
 import { trackCall } from '../runtime/activity.ts';
+import { flush } from '../runtime/submit.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
@@ -37,6 +38,14 @@ function placeholderFor(t: Tensor, name: string): Node {
   const n = inputNode(t.dtype, t.shape, name);
   tracers.add(n);
   return n;
+}
+
+let tracingDepth = 0;
+/** Whether a function is being traced now (jit, grad): eager-only behaviour (an optimizer realizing its update) is skipped. */
+export const isTracing = () => tracingDepth > 0;
+function traced_<T>(run: () => T): T {
+  tracingDepth++;
+  try { return run(); } finally { tracingDepth--; }
 }
 
 const isThenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown } | null)?.then === 'function';
@@ -67,7 +76,7 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
   const holders = flats.map((fl) => fl.leaves.map((t) => { const p = placeholderFor(t, 'param'); back.set(p, t.use(op)); return p; }));
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
-  const out = f(...traced);
+  const out = traced_(() => f(...traced));
   rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
@@ -191,7 +200,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const holders = flat.leaves.map((t) => placeholderFor(t, 'arg'));
         const tracedArgs = flatten(args).unflatten(holders.map((h) => T(h))) as A;
         // Placeholders stay tracers: reading them, now or later, is an error.
-        const out: unknown = f(...tracedArgs);
+        const out: unknown = traced_(() => f(...tracedArgs));
         // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
         if (isThenable(out)) await out;
         rejectAsync(out, 'jit');
@@ -217,12 +226,14 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     }
     const c = await cp;
     lastDispatches = c.program.dispatches;
+    // One submit per call: the still-lazy arguments are computed in the call's own command encoder.
     const lazy = flat.leaves.filter((t) => t.node.op !== 'input');
+    flush();
     if (lazy.length) await realizeAll(lazy);
     const argNodes = flat.leaves.map((t) => t.use('jit'));
     const storages = [...argNodes, ...c.owned].map(storageOf);
     const e = await engine();
-    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false, c.params);
+    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false, c.params, false);
     donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };

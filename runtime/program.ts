@@ -18,6 +18,7 @@ import type { BufferPool } from './pool.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { counters, debugFlags } from './stats.ts';
 import { afterTuning } from './tuner.ts';
+import { flush } from './submit.ts';
 
 export interface CompileOptions {
   /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
@@ -58,7 +59,7 @@ export class Program {
   /**
    * Encodes all launches, with `params` as the values of the parameter constants (those of a graph
    * of this program's structure, paramValues order); returns one buffer per output (the caller owns
-   * them, aliases included). The caller submits before encoding this program again.
+   * them, aliases included).
    */
   encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], params: Float32Array = this.params): GPUBuffer[] {
     this.writeParams(dev, params);
@@ -87,13 +88,17 @@ export class Program {
     return this.outputs.map((o) => bufs[o.slot] ?? pool.acquire(this.slotBytes[o.slot]!));
   }
 
-  /** Writes the steps' parameter values to the uniform buffer (queued before the caller's submit), unless unchanged. */
-  private writeParams(dev: Device, values: Float32Array): void {
+  /**
+   * Writes the steps' parameter values to the uniform buffer (queued before the caller's submit),
+   * unless unchanged; submits the open encoder first (runtime/submit.ts), so take that after this.
+   */
+  writeParams(dev: Device, values: Float32Array = this.params): void {
     if (!this.paramBytes) return;
     const data = new Float32Array(this.paramBytes / 4);
     for (const st of this.steps) st.params?.pos.forEach((p, j) => { data[st.params!.offset / 4 + j] = values[p]!; });
     if (this.written && this.written.every((v, i) => Object.is(v, data[i]))) return;
     this.paramBuf ??= dev.gpu.createBuffer({ size: this.paramBytes, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    flush(); // work encoded earlier (possibly this program's) must read the values it was encoded with
     dev.gpu.queue.writeBuffer(this.paramBuf, 0, data);
     this.written = data;
   }
