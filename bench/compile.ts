@@ -23,6 +23,7 @@ import { runPasses } from '../ir/passes/index.ts';
 import { schedule } from '../ir/schedule.ts';
 import { generate } from '../codegen/kernels.ts';
 import { engine } from '../runtime/engine.ts';
+import { tuneLog } from '../runtime/tuner.ts';
 import { Tensor as TensorClass } from '../ops/tensor.ts';
 import { BENCH_DIR, environment, fmt, heading, isMain, median, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
 
@@ -90,7 +91,10 @@ async function makeCall(w: Workload): Promise<() => Promise<number>> {
 }
 
 // ---- 1. child process: one workload in one tuning mode -------------------------------------------
-interface ChildResult { workload: Workload; mode: string; firstMs: number; duringMs: number[]; tuneWaitMs: number; steadyMs: number; tuned: number; swapped: number }
+interface ChildResult {
+  workload: Workload; mode: string; firstMs: number; duringMs: number[]; tuneWaitMs: number; steadyMs: number; tuned: number; swapped: number;
+  tuneLog: typeof tuneLog;
+}
 
 async function child(w: Workload, mode: string): Promise<ChildResult> {
   await engine(); // the device is not part of a first call
@@ -107,7 +111,7 @@ async function child(w: Workload, mode: string): Promise<ChildResult> {
   const steady: number[] = [];
   for (let i = 0; i < STEADY_CALLS; i++) steady.push(await timed());
   const st = ts.stats();
-  return { workload: w, mode, firstMs, duringMs, tuneWaitMs, steadyMs: median(steady), tuned: st.kernelsTuned, swapped: st.kernelsSwapped };
+  return { workload: w, mode, firstMs, duringMs, tuneWaitMs, steadyMs: median(steady), tuned: st.kernelsTuned, swapped: st.kernelsSwapped, tuneLog };
 }
 
 function spawnChild(w: Workload, mode: string): ChildResult {

@@ -222,14 +222,40 @@ export async function tuningComplete(): Promise<void> {
   }
 }
 
+/** What tuning decided in this process, per kernel (the first 256): benchmarks derive heuristics from it. */
+export const tuneLog: { kernel: string; heuristic: string; winner: string; timings: TuneResult['timings'] }[] = [];
+
+/**
+ * Drops candidates that cannot win, by a cost model of the work they launch, before anything is
+ * compiled or timed (the heuristic, first, always stays): a matmul tile that pads the output to
+ * more than 1.5x the least padded candidate's elements; a row-reduction tree wider than the
+ * reduced extent (lanes past it only idle), or one invocation per row in workgroups far wider than
+ * there are rows.
+ */
+export function pruneCandidates(k: Kernel, cands: readonly Schedule[]): Schedule[] {
+  const [h, ...rest] = cands;
+  if (k.kind === 'matmul') {
+    const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!;
+    const padded = (s: Schedule) => { const m = s as MatmulSchedule, tm = m.wgM * m.tm, tn = m.wgN * m.tn; return Math.ceil(M / tm) * tm * Math.ceil(N / tn) * tn; };
+    const least = Math.min(...cands.map(padded));
+    return [h!, ...rest.filter((c) => padded(c) <= 1.5 * least)];
+  }
+  if (k.kind === 'row') {
+    const { rows, red } = rowGeometry(k), widest = Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, red))));
+    return [h!, ...rest.filter((c) => { const s = c as RowSchedule; return s.serial ? s.wg <= Math.max(16, 2 * rows) : s.wg <= widest; })];
+  }
+  return [...cands];
+}
+
 async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>): Promise<Schedule> {
   const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
     : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
-  const res = await tuneKernel(k, ctx, cands, gate);
+  const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
   await savePersisted();
   counters.kernelsTuned++;
+  if (tuneLog.length < 256) tuneLog.push({ kernel: kernelLabel(k), heuristic: keyOf(h), winner: keyOf(res.winner), timings: res.timings });
   if (tuning.verbose) console.log(`tessera: tuned ${kernelLabel(k)} -> ${keyOf(res.winner)}\n${res.timings.map((t) => `  ${t.schedule} ${t.ms.toFixed(2)} ms${t.ok ? '' : ' (WRONG, rejected)'}`).join('\n')}`);
   return res.winner;
 }

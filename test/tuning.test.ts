@@ -11,7 +11,8 @@ import { runPasses } from '../ir/passes/index.ts';
 import { engine, execute, inputsOf } from '../runtime/engine.ts';
 import { compileProgram } from '../runtime/program.ts';
 import { storageOf } from '../runtime/storage.ts';
-import { CANDIDATES } from '../runtime/tuner.ts';
+import { CANDIDATES, heuristicSchedule, keyOf, pruneCandidates, rowCandidates } from '../runtime/tuner.ts';
+import { schedule as scheduleGraph } from '../ir/schedule.ts';
 import { close, evalF64, rt } from './grad-helpers.ts';
 
 const { jit, stats, tuning, tuningComplete } = ts;
@@ -78,6 +79,22 @@ test('a schedule found later is swapped into the compiled program, and results s
   assert.is(stats().kernelsSwapped, swapped + 1);
   assert.is.not(program.steps.map((s) => s.code.wgsl).join('\n'), before, 'the tuned kernel replaced the heuristic one');
   close(await run(), want!, 'after the swap', { rtol: 1e-4, atol: 1e-5 });
+});
+
+test('candidates that cannot win are pruned before compiling: padded matmul tiles, row trees wider than the row', async () => {
+  const e = await engine();
+  const kernelOf = (t: Tensor, kind: string) => scheduleGraph(runPasses([t.node]), { fuse: true, maxBuffers: 8 }).find((k) => k.kind === kind)!;
+  const mm = kernelOf(rt([4, 40], 12).matmul(rt([40, 300], 13)), 'matmul');
+  if (mm.kind !== 'matmul') throw new Error('no matmul kernel');
+  const h = heuristicSchedule(mm), cands = [h, ...CANDIDATES];
+  const kept = pruneCandidates(mm, cands);
+  assert.is(keyOf(kept[0]!), keyOf(h), 'the heuristic stays first');
+  assert.ok(kept.length < cands.length, 'some tiles are pruned for a 4-row output');
+  assert.ok(!kept.some((c) => 'tm' in c && c.tm * c.wgM >= 64), 'no tile 64 rows tall or taller is kept');
+  const row = kernelOf(rt([64, 20], 14).sum(1), 'row');
+  if (row.kind !== 'row') throw new Error('no row kernel');
+  const rc = pruneCandidates(row, rowCandidates(row, e.dev.caps));
+  assert.ok(rc.slice(1).every((c) => 'serial' in c && (c.serial || c.wg <= 32)), `trees no wider than 32 for rows of 20: ${rc.map(keyOf)}`);
 });
 
 test.run();
