@@ -23,10 +23,13 @@ export async function trackCall<T>(call: () => Promise<T>): Promise<T> {
 /** How many user calls have started: a timed tuning run that saw this change was overlapped. */
 export const callsStarted = () => started;
 
-/** Resolves on a later macrotask at which no user call is in progress. */
+/**
+ * Resolves on a later macrotask at which no user call is in progress. Its timer does not keep a
+ * Node process alive: background work never delays the exit of a script that is done.
+ */
 export async function whenIdle(): Promise<void> {
   for (;;) {
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => (setTimeout(r, 0) as { unref?: () => void }).unref?.());
     if (active === 0) return;
     await new Promise<void>((r) => waiters.push(r));
   }

@@ -216,10 +216,14 @@ export function afterTuning(p: Promise<unknown>): void {
  * (background mode; at once in the other modes). Benchmarks and tests await it.
  */
 export async function tuningComplete(): Promise<void> {
-  while (pumping || followUps.size) {
-    await pumping;
-    await Promise.allSettled([...followUps]);
-  }
+  if (!pumping && !followUps.size) return;
+  const keepAlive = setInterval(() => {}, 1 << 30); // background tuning alone does not hold the process; awaiting it does
+  try {
+    while (pumping || followUps.size) {
+      await pumping;
+      await Promise.allSettled([...followUps]);
+    }
+  } finally { clearInterval(keepAlive); }
 }
 
 /** What tuning decided in this process, per kernel (the first 256): benchmarks derive heuristics from it. */
