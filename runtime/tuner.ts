@@ -8,6 +8,13 @@
  * small matmuls, and can be turned off (TESSERA_AUTOTUNE=0 or `tuning.enabled = false`), which
  * falls back to the heuristic choice.
  *
+ * By default tuning never delays a call (`tuning.mode = 'background'`): a program is compiled
+ * with heuristic schedules and runs at once; its kernels queue here and are tuned one slice at a
+ * time (a candidate's compile, check and timing; a round of the finalists) whenever no user call
+ * is in progress (activity.ts), and a program whose kernel got a better schedule rebuilds that
+ * step and swaps it in (program.ts). A queued job holds its kernel (graph nodes, so the input
+ * buffers they stand for) until it is tuned. `tuningComplete()` waits for all of it.
+ *
  * What wins differs by adapter: on lavapipe (CPU Vulkan) register blocks without workgroup memory
  * tend to win, on GPUs shared-memory tiles usually do; hence measurement, not assumption.
  */
