@@ -203,7 +203,11 @@ export async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  child(process.argv[3] as Workload, process.argv[4]!).then((r) => { console.log(`RESULT ${JSON.stringify(r)}`); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+  child(process.argv[3] as Workload, process.argv[4]!).then((r) => {
+    console.log(`RESULT ${JSON.stringify(r)}`);
+    writeResults(`compile-${r.workload}-${r.mode}`, r); // each child's own record (its tuning decisions), as soon as it is done
+    process.exit(0);
+  }, (e) => { console.error(e); process.exit(1); });
 } else if (isMain(import.meta.url)) {
   main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
 }

@@ -13,6 +13,7 @@ import { compileProgram } from '../runtime/program.ts';
 import { storageOf } from '../runtime/storage.ts';
 import { CANDIDATES, heuristicSchedule, keyOf, pruneCandidates, rowCandidates } from '../runtime/tuner.ts';
 import { schedule as scheduleGraph } from '../ir/schedule.ts';
+import { adapterClass, measuredMatmul } from '../runtime/defaults.ts';
 import { close, evalF64, rt } from './grad-helpers.ts';
 
 const { jit, stats, tuning, tuningComplete } = ts;
@@ -95,6 +96,26 @@ test('candidates that cannot win are pruned before compiling: padded matmul tile
   if (row.kind !== 'row') throw new Error('no row kernel');
   const rc = pruneCandidates(row, rowCandidates(row, e.dev.caps));
   assert.ok(rc.slice(1).every((c) => 'serial' in c && (c.serial || c.wg <= 32)), `trees no wider than 32 for rows of 20: ${rc.map(keyOf)}`);
+});
+
+test('measured defaults apply per adapter class and shape; the untuned program with them is right', async () => {
+  const e = await engine();
+  const info = (description: string) => ({ vendor: '', architecture: '', device: '', description });
+  assert.is(adapterClass(info('llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)')), 'lavapipe');
+  assert.is(adapterClass(info('SwiftShader Device (Subzero)')), 'swiftshader');
+  assert.is(adapterClass(info('NVIDIA H200')), 'other');
+  const kernelOf = (t: Tensor) => scheduleGraph(runPasses([t.node]), { fuse: true, maxBuffers: 8 }).find((k) => k.kind === 'matmul')!;
+  const big = kernelOf(rt([64, 64], 15).matmul(rt([64, 128], 16))), thin = kernelOf(rt([64, 64], 17).matmul(rt([64, 40], 18)));
+  if (big.kind !== 'matmul' || thin.kind !== 'matmul') throw new Error('no matmul kernel');
+  const lavapipe = { adapterInfo: info('llvmpipe'), caps: e.dev.caps };
+  assert.is(keyOf(measuredMatmul(big, lavapipe)!), '8x8/8x16', 'a full 64x128 output tile: the measured lavapipe default');
+  assert.is(measuredMatmul(thin, lavapipe), undefined, 'too few columns: the template heuristic');
+  assert.is(measuredMatmul(big, { adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class');
+  tuning.mode = 'off';
+  const a = rt([64, 64], 19), b = rt([64, 128], 20);
+  const [want] = evalF64([a.matmul(b)]);
+  close(await a.matmul(b).data(), want!, 'untuned matmul with the default of this adapter', { rtol: 1e-4, atol: 1e-5 });
+  tuning.mode = 'background';
 });
 
 test.run();
