@@ -117,15 +117,18 @@ export function target(label: string, met: boolean | null, detail: string): { la
 /**
  * The benches keep their own schedule-tuning cache (bench/results/tuning-cache.json) unless
  * TESSERA_TUNE_CACHE is set: winners tuned by test runs on a busy machine would otherwise decide
- * what is measured here. The first run tunes (its "compile ms" show it); later runs reuse.
+ * what is measured here. The first run tunes (its "compile ms" show it); later runs reuse. Tuning
+ * is blocking here (tuned before a kernel first runs), so what is timed is tuned.
  */
 async function configureTuning(): Promise<{ file: string; entries: number; enabled: boolean } | null> {
-  type TunerModule = { tuning?: { cacheFile: string; enabled: boolean } };
+  type TunerModule = { tuning?: { cacheFile: string; enabled: boolean; mode?: string } };
   let mod: TunerModule;
   try { mod = (await import('../runtime/tuner.ts')) as unknown as TunerModule; } catch { return null; }
   const tuning = mod.tuning;
   if (!tuning) return null;
   if (process.env.TESSERA_TUNE_CACHE === undefined) tuning.cacheFile = join(BENCH_DIR, 'results', 'tuning-cache.json');
+  // Benches measure tuned kernels: tune before the first run (TESSERA_TUNE picks another mode).
+  if (process.env.TESSERA_TUNE === undefined && tuning.mode !== undefined) tuning.mode = 'blocking';
   let entries = 0;
   try { entries = Object.keys(JSON.parse(readFileSync(tuning.cacheFile, 'utf8'))).length; } catch { /* none yet */ }
   return { file: tuning.cacheFile, entries, enabled: tuning.enabled };

@@ -19,6 +19,8 @@ export interface KernelCode {
   grid: [number, number, number];
   /** Work items, for stats and cost estimates. */
   threads: number;
+  /** Parameter constants read from the uniform `t_params` bound after the buffers (see codegen/expr.ts isParamConst). */
+  params?: Node[];
 }
 
 export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: Node[] }

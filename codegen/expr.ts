@@ -57,6 +57,33 @@ export function literal(v: number, d: DType): string {
   }
 }
 
+/**
+ * Float32 constants are run-time parameters of a kernel, read from a small uniform buffer
+ * (`t_params`), so graphs that differ only in such values (a learning rate, a bias correction, a
+ * scale) share one program and one pipeline. Structural constants stay literals in the WGSL: the
+ * values simplification rules test for (0, 1, -1, 2, 0.5: x+0, x*1, pow(x, 2) -> x*x, ...), so
+ * whether a rule fired is already part of the graph's structure; non-finite values (built from bit
+ * patterns); and integer, bool and float16 constants (indices, masks, counts: they change with
+ * the structure anyway, and f16 literals round at compile time).
+ */
+const STRUCTURAL = new Set([0, 1, -1, 2, 0.5]);
+export const isParamConst = (n: Node): boolean =>
+  n.op === 'const' && n.dtype === 'float32' && Number.isFinite(n.arg as number) && !STRUCTURAL.has(n.arg as number);
+
+let params: Node[] | null = null;
+/** Runs a kernel template, collecting the parameter constants its WGSL reads (t_params[i], in order). */
+export function collectParams<T>(template: () => T): { value: T; params: Node[] } {
+  const outer = params;
+  params = [];
+  try {
+    const value = template();
+    return { value, params };
+  } finally { params = outer; }
+}
+/** The declaration of the parameter uniform at `binding`, inserted after the enable directives. */
+export const withParamDecl = (wgsl: string, binding: number, count: number) => wgsl.replace(/^((?:enable [^;]+;\n)*)/,
+  `$1@group(0) @binding(${binding}) var<uniform> t_params: array<vec4<f32>, ${Math.ceil(count / 4)}>;\n`);
+
 /** Index into a buffer at `ix`, clamped to 0 when the index lies in a pad. */
 export function flatIndex(ix: Ix, fb: FnBuilder): string {
   const lin = ix.lin(fb);
@@ -108,7 +135,12 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
     return valid ? `select(${literal(0, n.dtype)}, ${v}, ${valid})` : v;
   }
   switch (n.op) {
-    case 'const': return lit(n.arg as number, n.dtype, fb);
+    case 'const': {
+      if (!params || !isParamConst(n)) return lit(n.arg as number, n.dtype, fb);
+      const i = params.includes(n) ? params.indexOf(n) : params.push(n) - 1;
+      const v = `t_params[${i >> 2}].${'xyzw'[i & 3]}`;
+      return v4 ? `vec4<f32>(${v})` : v;
+    }
     case 'iota': return `${t}(${ix.idx(fb)[n.arg as number]})`;
     case 'random': {
       // The element's flat index is the counter; the seed is read at the scalar index.

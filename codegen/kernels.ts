@@ -14,7 +14,7 @@ import { isElementwise, type Node, type ReduceArg, type ReduceOp } from '../ir/n
 import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule/index.ts';
 import { bindBuffers, bufferLeaf, grid, header, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
-import { emit, FnBuilder, helpers, literal, toStorage, type Leaf } from './expr.ts';
+import { collectParams, emit, FnBuilder, helpers, literal, toStorage, withParamDecl, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
 export type { DeviceCaps, KernelCode } from './common.ts';
@@ -47,11 +47,14 @@ export interface ElementwiseSchedule { lanes: 1 | 4 }
 export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
-  switch (k.kind) {
-    case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
-    case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
-    case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
-  }
+  const { value: code, params } = collectParams(() => {
+    switch (k.kind) {
+      case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
+      case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
+      case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
+    }
+  });
+  return params.length ? { ...code, wgsl: withParamDecl(code.wgsl, code.bindings.length, params.length), params } : code;
 }
 
 /**

@@ -9,7 +9,7 @@ import { hostArray, type DType, type TypedArray } from '../ir/dtype.ts';
 import { TesseraError } from '../ir/error.ts';
 import { inputNode, type Node } from '../ir/node.ts';
 import { numel, type Shape } from '../ir/shape.ts';
-import { engine, realize } from '../runtime/engine.ts';
+import { engine, realize, realizeSoon } from '../runtime/engine.ts';
 import { exportBuffer } from '../runtime/external.ts';
 import { bindStorage, Storage, storageOf, unbindStorage } from '../runtime/storage.ts';
 
@@ -126,6 +126,18 @@ export function fromHost(data: TypedArray, dtype: DType, shape: Shape, name = 'd
 export async function realizeAll(ts: readonly Tensor[]): Promise<void> {
   const { nodes } = await realize(ts.map((t) => t.use('realizeAll')));
   ts.forEach((t, i) => { t.node = nodes[i]!; });
+}
+
+/**
+ * Starts realizing the lazy ones of `ts` at the end of the current synchronous code (an optimizer
+ * step's new parameters and state); reads made meanwhile join the same program and submit. A
+ * failure surfaces when the tensors are next used (they stay lazy).
+ */
+export function realizeSoonAll(ts: readonly Tensor[]): void {
+  const lazy = ts.filter((t) => !t.isDisposed && t.node.op !== 'input');
+  if (!lazy.length) return;
+  const nodes = lazy.map((t) => t.node);
+  realizeSoon(nodes).then(({ nodes: out }) => lazy.forEach((t, i) => { if (!t.isDisposed && t.node === nodes[i]) t.node = out[i]!; }), () => {});
 }
 
 export { hostArray };

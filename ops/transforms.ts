@@ -25,8 +25,9 @@ import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import { guardBorrowed } from '../runtime/external.ts';
-import { track } from '../runtime/flush.ts';
-import type { Program } from '../runtime/program.ts';
+import { paramValues, type Program } from '../runtime/program.ts';
+import { trackCall } from '../runtime/activity.ts';
+import { submitOpen } from '../runtime/submit.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
@@ -38,6 +39,14 @@ function placeholderFor(t: Tensor, name: string): Node {
   const n = inputNode(t.dtype, t.shape, name);
   tracers.add(n);
   return n;
+}
+
+let tracingDepth = 0;
+/** Whether a function is being traced now (jit, grad): eager-only behaviour (an optimizer realizing its update) is skipped. */
+export const isTracing = () => tracingDepth > 0;
+function traced_<T>(run: () => T): T {
+  tracingDepth++;
+  try { return run(); } finally { tracingDepth--; }
 }
 
 const isThenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown } | null)?.then === 'function';
@@ -68,7 +77,7 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
   const holders = flats.map((fl) => fl.leaves.map((t) => { const p = placeholderFor(t, 'param'); back.set(p, t.use(op)); return p; }));
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
-  const out = f(...traced);
+  const out = traced_(() => f(...traced));
   rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
@@ -138,7 +147,11 @@ export interface JitOptions {
   /** Argument positions whose tensors the call consumes: their buffers are recycled after the call. */
   donate?: number[];
 }
-interface Compiled { program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; owned: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any }
+interface Compiled {
+  program: Program; roots: Node[]; compute: Node[]; inputs: Node[]; owned: Node[]; argIndex: number[]; unflatten: (ls: readonly Tensor[]) => any;
+  /** The trace's parameter constants: the program may be shared with graphs of the same structure and other values. */
+  params: Float32Array;
+}
 
 /**
  * Consumes the donated arguments after a call: each tensor is disposed and its buffer goes back to
@@ -174,7 +187,7 @@ export interface Jitted<A extends unknown[], R> {
 export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptions = {}): Jitted<A, R> {
   const cache = new Map<string, Promise<Compiled>>();
   let traces = 0, lastDispatches = 0;
-  const call = (...args: A): Promise<R> => track(run(...args));
+  const call = (...args: A): Promise<R> => trackCall(() => run(...args));
   const run = async (...args: A): Promise<R> => {
     for (const i of opts.donate ?? [])
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
@@ -188,7 +201,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const holders = flat.leaves.map((t) => placeholderFor(t, 'arg'));
         const tracedArgs = flatten(args).unflatten(holders.map((h) => T(h))) as A;
         // Placeholders stay tracers: reading them, now or later, is an error.
-        const out: unknown = f(...tracedArgs);
+        const out: unknown = traced_(() => f(...tracedArgs));
         // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
         if (isThenable(out)) await out;
         rejectAsync(out, 'jit');
@@ -207,21 +220,24 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
         const e = await engine();
         const program = await programFor(e, compute, inputs, globalOptions);
-        return { program, roots, compute, inputs, owned, argIndex: holders.map((_, i) => i), unflatten: of.unflatten };
+        return { program, roots, compute, inputs, owned, argIndex: holders.map((_, i) => i), unflatten: of.unflatten, params: paramValues(compute) };
       })();
       cache.set(sig, cp);
       cp.catch(() => cache.delete(sig));
     }
     const c = await cp;
     lastDispatches = c.program.dispatches;
+    // One submit per call: the still-lazy arguments are computed in the call's own command encoder.
     const lazy = flat.leaves.filter((t) => t.node.op !== 'input');
+    submitOpen();
     if (lazy.length) await realizeAll(lazy);
     const argNodes = flat.leaves.map((t) => t.use('jit'));
     const storages = [...argNodes, ...c.owned].map(storageOf);
     const e = await engine();
     const guard = guardBorrowed(e, storages);
-    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
-    await guard?.(res.nodes);
+    const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false, c.params, false);
+    // A borrowed buffer's misuse shows as a validation error of the submit: submit inside the scope.
+    if (guard) { submitOpen(); await guard(res.nodes); }
     donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };

@@ -1,26 +1,27 @@
 /**
  * The engine: turns lazy graphs into GPU work. `realize` runs the graph passes, fetches (or
- * compiles) the Program for the graph's structure, uploads pending host data, encodes every
- * kernel into one command encoder and submits once; reading results back shares that submit.
+ * compiles) the Program for the graph's structure, uploads pending host data and encodes every
+ * kernel into the open command encoder (runtime/submit.ts), submitted at the end of the task or
+ * by a readback, which shares the submit.
  * Realized nodes are remembered, so later graphs that contain them read the buffer instead of
  * recomputing.
  */
 import { f16ToF32, hostArray, type TypedArray } from '../ir/dtype.ts';
 import { inputNode, Node, toposort } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
-import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { deviceNow, getDevice, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
-import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
+import { checkBindingLimit, compileProgram, paramValues, structureKey, type CompileOptions, type Program } from './program.ts';
 import { counters } from './stats.ts';
-import { chooseSchedule } from './tuner.ts';
+import { chooseSchedule, tunedLater } from './tuner.ts';
+import { trackCall } from './activity.ts';
+import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 import { guardBorrowed } from './external.ts';
-import { track } from './flush.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
@@ -31,6 +32,7 @@ function makeEngine(dev: Device): Engine {
   setPool(pool);
   const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
   globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+  globalOptions.later ??= (k) => tunedLater(k, e);
   return ready = e;
 }
 export function engine(): Promise<Engine> {
@@ -56,13 +58,28 @@ const realizedAs = new WeakMap<Node, Node>();
  * while other tensors still stand for the same hash-consed node. An entry whose buffer is gone
  * is dropped, and the node is computed again from its sources.
  */
-export const substituteRealized = (roots: readonly Node[]) => rewrite(roots, (n) => {
-  const r = realizedAs.get(n);
-  if (!r) return n;
-  if (hasStorage(r)) return r;
-  realizedAs.delete(n);
-  return n;
-});
+export function substituteRealized(roots: readonly Node[]): Node[] {
+  const lookup = (n: Node) => {
+    const r = realizedAs.get(n);
+    if (r && !hasStorage(r)) realizedAs.delete(n);
+    return r && hasStorage(r) ? r : undefined;
+  };
+  // Top-down: the walk stops at realized nodes, so a long lazy chain behind one costs nothing.
+  const done = new Map<Node, Node>();
+  const stack: [Node, number][] = roots.map((r) => [r, 0]);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!, [n, i] = top;
+    if (i === 0 && done.has(n)) { stack.pop(); continue; }
+    const r = i === 0 ? lookup(n) : undefined;
+    if (r) { done.set(n, r); stack.pop(); continue; }
+    if (i < n.src.length) { top[1]++; if (!done.has(n.src[i]!)) stack.push([n.src[i]!, 0]); continue; }
+    stack.pop();
+    const src = n.src.map((x) => done.get(x)!);
+    const m = src.every((x, k) => x === n.src[k]) ? n : Node.make(n.op, n.dtype, n.shape, src, n.arg);
+    done.set(n, lookup(m) ?? m);
+  }
+  return roots.map((r) => done.get(r)!);
+}
 
 /** Makes sure an input's storage has a GPU buffer (uploading host data on first use). */
 export function ensureUploaded(e: Engine, s: Storage): GPUBuffer {
@@ -71,6 +88,7 @@ export function ensureUploaded(e: Engine, s: Storage): GPUBuffer {
   if (!s.buffer) {
     s.buffer = e.pool.acquire(s.bytes);
     if (s.host && s.host.length) {
+      submitOpen(); // the write must not overtake work encoded before it (which may use this pooled buffer)
       const data = s.uploadData();
       e.dev.gpu.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, Math.ceil(data.byteLength / 4) * 4);
       counters.uploads++;
@@ -111,18 +129,85 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
 /** Placeholder nodes of a trace (jit, grad): they have no data, so reading them is an error. */
 export const tracers = new WeakSet<Node>();
 
+type Realized = { nodes: Node[]; data?: TypedArray[] };
+/** Which results to read back: all, none, or per node (entries of roots not read are absent). */
+type ReadMask = boolean | readonly boolean[];
+
 /**
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
- * (when `read`) the values copied back to the host, all with one submit.
+ * (when `read`) the values copied back to the host, all with one submit. While a batch of
+ * `realizeSoon` is open, the call joins it.
  */
-export function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
-  return track(runRealization(nodes, read));
+export function realize(nodes: readonly Node[], read = false): Promise<Realized> {
+  if (soon) return joinSoon(nodes, read);
+  // A batch already running may be computing nodes of this graph: wait, then substitute them.
+  if (running) return running.then(() => realize(nodes, read));
+  return trackCall(() => realizeNow(nodes, read));
 }
 
-async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+/**
+ * Starts realizing `nodes` at the end of the current synchronous run of code (an optimizer's new
+ * parameters and state): realize() calls made meanwhile (reading the loss right after the update)
+ * join, so the step is one program and one submit.
+ */
+export const realizeSoon = (nodes: readonly Node[]): Promise<Realized> => joinSoon(nodes, false);
+
+let soon: { nodes: Node[]; read: boolean[]; run: Promise<Realized> } | null = null;
+let running: Promise<unknown> | null = null;
+function joinSoon(nodes: readonly Node[], read: boolean): Promise<Realized> {
+  if (!soon) {
+    const b = { nodes: [] as Node[], read: [] as boolean[], run: null as unknown as Promise<Realized> };
+    b.run = Promise.resolve().then(() => {
+      soon = null;
+      const r = trackCall(() => realizeNow(b.nodes, b.read));
+      const done: Promise<unknown> = r.catch(() => {}).then(() => { if (running === done) running = null; });
+      running = done;
+      return r;
+    });
+    soon = b;
+  }
+  const b = soon, at = b.nodes.length;
+  b.nodes.push(...nodes);
+  b.read.push(...nodes.map(() => read));
+  return b.run.then((r) => ({ nodes: r.nodes.slice(at, at + nodes.length), data: read ? r.data!.slice(at, at + nodes.length) : undefined }));
+}
+
+/**
+ * A lazy graph past these bounds (longest path, or nodes) is cut before it is compiled: typically
+ * state carried between steps that is never read, so each step's graph holds all earlier steps.
+ * The frontier at half the depth is realized first (once; later graphs read it), with a one-time warning.
+ */
+export const lazyGraphLimits = { depth: 1000, nodes: 20000 };
+let warnedLong = false;
+
+/** Realizes the frontier of `roots`' graph at half its depth when the graph is past lazyGraphLimits. */
+async function cutLongGraph(roots: readonly Node[]): Promise<boolean> {
+  const order = toposort(roots);
+  if (order.length <= lazyGraphLimits.nodes && order.length <= lazyGraphLimits.depth) return false;
+  const depth = new Map<Node, number>();
+  let max = 0;
+  for (const n of order) { const d = n.src.length ? 1 + Math.max(...n.src.map((x) => depth.get(x)!)) : 0; depth.set(n, d); max = Math.max(max, d); }
+  if (order.length <= lazyGraphLimits.nodes && max <= lazyGraphLimits.depth) return false;
+  const cut = Math.floor(max / 2);
+  const frontier = new Set<Node>();
+  for (const n of order) if (depth.get(n)! > cut) for (const x of n.src) if (depth.get(x)! <= cut && x.src.length) frontier.add(x);
+  if (!frontier.size) return false;
+  if (!warnedLong) {
+    warnedLong = true;
+    console.warn(`tessera: a lazy graph of ${order.length} nodes and depth ${max} (over lazyGraphLimits ${JSON.stringify(lazyGraphLimits)}) is realized in parts. ` +
+      'Usually tensors carried from step to step (updated parameters, running state) are never read, so every step recomputes all earlier ones; ' +
+      'realize them each step (await realizeAll([...])), use an optimizer from nn (its update realizes), or jit the step. (Shown once.)');
+  }
+  await realizeNow([...frontier], false);
+  return true;
+}
+
+async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Realized> {
   const e = await engine();
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
-  const roots = runPasses(substituteRealized(nodes));
+  let subst = substituteRealized(nodes);
+  if (await cutLongGraph(subst)) subst = substituteRealized(nodes);
+  const roots = runPasses(subst);
   const inputs = inputsOf(roots);
   for (const n of inputs)
     if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
@@ -135,8 +220,9 @@ async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ 
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
     const guard = guardBorrowed(e, storages);
-    result = execute(e, program, roots, compute, storages, inputs, read);
-    await guard?.(result.nodes);
+    result = execute(e, program, roots, compute, storages, inputs, read, paramValues(compute));
+    // A borrowed buffer's misuse shows as a validation error of the submit: submit inside the scope.
+    if (guard) { submitOpen(); await guard(result.nodes); }
   } finally {
     for (const s of storages) s.release();
   }
@@ -150,12 +236,20 @@ async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ 
 }
 
 /**
- * Runs `program` (computing `compute`) on input storages and wraps each root's result in a new
- * input node: a fresh buffer, or the input it aliases. One submit, shared with the readback.
+ * Runs `program` (computing `compute`, with `params` the values of its parameter constants:
+ * paramValues(compute); default, those it was compiled with) on input storages and wraps each root's result in a new
+ * input node: a fresh buffer, or the input it aliases. The work is encoded into a new command
+ * encoder (or, unless `fresh` or when it runs no kernel, the open one: a jit call's lazy arguments,
+ * a readback of the previous call's result), submitted at the end of the task or by the readback.
  */
-export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
-  const encoder = e.dev.gpu.createCommandEncoder();
-  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => s.binding(ensureUploaded(e, s))));
+export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[],
+  read: ReadMask, params?: Float32Array, fresh = true): { nodes: Node[]; data?: Promise<TypedArray[]> } {
+  // Writes through the queue (uploads, parameters) first: they submit the open encoder before it is taken.
+  const inBufs = storages.map((s) => s.binding(ensureUploaded(e, s)));
+  program.writeParams(e.dev, params);
+  if (fresh && program.steps.length) submitOpen(); // new kernels start a new submit; a readback alone joins the open one
+  const encoder = encoderFor(e.dev.gpu);
+  const outBufs = program.encode(e.dev, e.pool, encoder, inBufs, params);
   const made = new Map<Node, Storage>();
   const result: Node[] = roots.map((r) => {
     const alias = aliasOf(r);
@@ -166,19 +260,21 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     return out;
   });
   let data: Promise<TypedArray[]> | undefined;
-  let staging: GPUBuffer[] = [];
+  let staging: (GPUBuffer | null)[] = [];
   if (read) {
-    staging = result.map((n) => {
+    staging = result.map((n, i) => {
+      if (read !== true && !read[i]) return null;
       const s = storageOf(n), bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
       const st = e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), s.offset, st, 0, bytes);
       return st;
     });
-    counters.readbacks += staging.length;
+    counters.readbacks += staging.filter(Boolean).length;
+    submitOpen(); // a readback needs the work submitted now; otherwise it is submitted at the end of this task
   }
-  e.dev.gpu.queue.submit([encoder.finish()]);
-  counters.submits++;
+  // Entries of roots not read are absent (a sparse array).
   if (read) data = Promise.all(staging.map(async (st, i) => {
+    if (!st) return undefined as unknown as TypedArray;
     await st.mapAsync(MapMode.READ);
     const out = decode(result[i]!, st.getMappedRange());
     st.unmap();

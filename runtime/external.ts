@@ -10,6 +10,7 @@ import type { DType } from '../ir/dtype.ts';
 import type { Engine } from './engine.ts';
 import { BufferUsage } from './gpu.ts';
 import { Storage, unbindStorage } from './storage.ts';
+import { submitOpen } from './submit.ts';
 import type { Node } from '../ir/node.ts';
 
 const BORROW_FIX = 'make the buffer with the GPUDevice Tessera runs on (pass it to init({ device })) and do not destroy it'
@@ -32,6 +33,7 @@ export function snapshotStorage(e: Engine, buffer: GPUBuffer, dtype: DType, nume
   s.buffer = e.pool.acquire(s.bytes);
   const gpu = e.dev.gpu;
   gpu.pushErrorScope('validation');
+  submitOpen(); // work encoded earlier comes first
   const enc = gpu.createCommandEncoder();
   enc.copyBufferToBuffer(buffer, offset, s.buffer, 0, Math.ceil(s.bytes / 4) * 4);
   gpu.queue.submit([enc.finish()]);
@@ -70,6 +72,7 @@ export async function exportBuffer(e: Engine, s: Storage, copy: boolean): Promis
   const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
   const out = own ? (own.buffer = e.pool.acquire(s.bytes)) : e.dev.gpu.createBuffer({ size: bytes, usage });
   const guard = guardBorrowed(e, [s]);
+  submitOpen(); // the work computing s may still be encoded, not submitted
   const enc = e.dev.gpu.createCommandEncoder();
   if (s.numel) enc.copyBufferToBuffer(s.buffer!, s.offset, out, 0, bytes);
   e.dev.gpu.queue.submit([enc.finish()]);

@@ -6,6 +6,7 @@
  */
 import { BufferUsage } from './gpu.ts';
 import { counters } from './stats.ts';
+import { submitOpen } from './submit.ts';
 
 const USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
@@ -36,6 +37,7 @@ export class BufferPool {
   }
   /** Destroys every pooled (unused) buffer. */
   trim(): void {
+    submitOpen(); // work encoded but not yet submitted may use them
     for (const list of this.free.values()) for (const b of list) { counters.bytesAllocated -= b.size; b.destroy(); }
     this.free.clear();
   }

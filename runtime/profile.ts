@@ -8,6 +8,7 @@ import type { Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import type { BufferPool } from './pool.ts';
 import type { Program } from './program.ts';
+import { submitOpen } from './submit.ts';
 
 export const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
 
@@ -16,6 +17,7 @@ export const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b)
 export interface Runner { dev: Device; pool: BufferPool }
 
 export async function timeProgram(e: Runner, program: Program, inputs: readonly GPUBuffer[], reps = 5, warmup = 1): Promise<number[]> {
+  submitOpen(); // work encoded before (computing the inputs, say) runs first, and outside the timing
   const times: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
     const t0 = performance.now();
@@ -31,6 +33,7 @@ export async function timeProgram(e: Runner, program: Program, inputs: readonly 
 
 /** Per-launch GPU times (ms) from timestamp queries, median over `reps` runs. */
 async function timestampTimes(e: Runner, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
+  submitOpen();
   const n = program.steps.length, gpu = e.dev.gpu;
   const qs = gpu.createQuerySet({ type: 'timestamp', count: 2 * n });
   const resolve = gpu.createBuffer({ size: 16 * n, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
@@ -39,7 +42,7 @@ async function timestampTimes(e: Runner, program: Program, inputs: GPUBuffer[], 
   try {
     for (let r = 0; r <= reps; r++) {
       const enc = gpu.createCommandEncoder();
-      const outs = program.encode(e.dev, e.pool, enc, inputs, { timestamps: qs });
+      const outs = program.encode(e.dev, e.pool, enc, inputs, undefined, { timestamps: qs });
       enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
       enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
       gpu.queue.submit([enc.finish()]);
@@ -56,13 +59,14 @@ async function timestampTimes(e: Runner, program: Program, inputs: GPUBuffer[], 
 
 /** Per-launch times (ms), each launch dispatched alone and timed from submit to completion. */
 async function aloneTimes(e: Runner, program: Program, inputs: GPUBuffer[], reps: number): Promise<number[]> {
+  submitOpen();
   const out: number[] = [];
   for (let i = 0; i < program.steps.length; i++) {
     const xs: number[] = [];
     for (let r = 0; r <= reps; r++) {
       const t0 = performance.now();
       const enc = e.dev.gpu.createCommandEncoder();
-      const outs = program.encode(e.dev, e.pool, enc, inputs, { only: i });
+      const outs = program.encode(e.dev, e.pool, enc, inputs, undefined, { only: i });
       e.dev.gpu.queue.submit([enc.finish()]);
       await e.dev.gpu.queue.onSubmittedWorkDone();
       if (r > 0) xs.push(performance.now() - t0);

@@ -5,7 +5,9 @@
  * caches programs by the graph's structure, jit by the input signature. Running a program encodes
  * every launch into one command encoder; the caller submits once.
  */
+import { isParamConst } from '../codegen/expr.ts';
 import { generate, type KernelCode, type Schedule } from '../codegen/kernels.ts';
+import { BufferUsage } from './gpu.ts';
 import { byteSize } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { argKey, dumpGraph, toposort, type Node } from '../ir/node.ts';
@@ -15,6 +17,8 @@ import type { Device } from './device.ts';
 import type { BufferPool } from './pool.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { counters, debugFlags } from './stats.ts';
+import { afterTuning } from './tuner.ts';
+import { submitOpen } from './submit.ts';
 
 export interface CompileOptions {
   /** Fuse elementwise ops, reductions and matmul epilogues (default true). Off: one kernel per op. */
@@ -24,29 +28,45 @@ export interface CompileOptions {
   maxBuffers?: number;
   /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
+  /** A schedule found after compiling (background tuning): the kernel is rebuilt with it and swapped in. */
+  later?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | undefined;
 }
 
 /** What a step keeps of its kernel: no graph nodes, so a cached Program holds no tensor memory alive. */
 export type StepCode = Pick<KernelCode, 'name' | 'wgsl' | 'grid' | 'threads'>;
-interface Step { code: StepCode; pipeline: GPUComputePipeline; slots: number[]; release: number[] }
+/** A step's parameter constants: where its values lie in the program's uniform buffer, and which of the program's parameters they are. */
+interface StepParams { offset: number; pos: number[] }
+interface Step { code: StepCode; pipeline: GPUComputePipeline; slots: number[]; release: number[]; params?: StepParams }
 /** Where each root's result comes from: a slot a kernel writes, or an input it aliases. */
 type OutputRef = { slot: number };
 
 export class Program {
   constructor(
+    /** Steps may be swapped for tuned ones between calls (background tuning). */
     readonly steps: Step[],
     readonly slotBytes: number[],
     readonly inputSlots: number,
     readonly outputs: OutputRef[],
+    /** The values of the graph's parameter constants (paramValues) it was compiled from: the default for encode. */
+    readonly params: Float32Array = new Float32Array(0),
+    /** Bytes of the uniform buffer holding every step's parameters (each step's at a 256-byte aligned offset). */
+    readonly paramBytes = 0,
   ) {}
+  private paramBuf: GPUBuffer | null = null;
+  private written: Float32Array | null = null;
   get dispatches(): number { return this.steps.length; }
 
-  /** Encodes all launches over the input bindings; returns one buffer per output (the caller owns them).
+  /**
+   * Encodes all launches over the input bindings, with `params` as the values of the parameter
+   * constants (those of a graph of this program's structure, paramValues order); returns one
+   * buffer per output (the caller owns them, aliases included).
    * For profiling (ops/inspect/profile.ts): `timestamps` gives each launch its own pass writing
    * its begin and end times at query 2i and 2i + 1; `only` dispatches launch i alone (its inputs
-   * bound, whatever they hold). */
+   * bound, whatever they hold).
+   */
   encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly (GPUBuffer | GPUBufferBinding)[],
-    profiling: { timestamps?: GPUQuerySet; only?: number } = {}): GPUBuffer[] {
+    params: Float32Array = this.params, profiling: { timestamps?: GPUQuerySet; only?: number } = {}): GPUBuffer[] {
+    this.writeParams(dev, params);
     const bufs: (GPUBufferBinding | null)[] = new Array(this.slotBytes.length).fill(null);
     // Only the first `inputSlots` slots are inputs; kernel outputs follow. A cached program also
     // serves graphs of the same structure key with more inputs (inputs no kernel reads: an unused
@@ -56,10 +76,11 @@ export class Program {
     const { timestamps, only } = profiling;
     let pass: GPUComputePassEncoder | null = null;
     this.steps.forEach((st, i) => {
-      const entries = st.slots.map((s, binding) => {
+      const entries: GPUBindGroupEntry[] = st.slots.map((s, binding) => {
         bufs[s] ??= { buffer: pool.acquire(this.slotBytes[s]!) };
         return { binding, resource: bufs[s]! };
       });
+      if (st.params) entries.push({ binding: entries.length, resource: { buffer: this.paramBuf!, offset: st.params.offset, size: paramSize(st.params.pos.length) } });
       if (only === undefined || only === i) {
         const timestampWrites = timestamps && { querySet: timestamps, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
         if (timestampWrites) pass = encoder.beginComputePass({ timestampWrites });
@@ -75,7 +96,27 @@ export class Program {
     (pass as GPUComputePassEncoder | null)?.end();
     return this.outputs.map((o) => bufs[o.slot]?.buffer ?? pool.acquire(this.slotBytes[o.slot]!));
   }
+
+  /**
+   * Writes the steps' parameter values to the uniform buffer (queued before the caller's submit),
+   * unless unchanged; submits the open encoder first (runtime/submit.ts), so take that after this.
+   */
+  writeParams(dev: Device, values: Float32Array = this.params): void {
+    if (!this.paramBytes) return;
+    const data = new Float32Array(this.paramBytes / 4);
+    for (const st of this.steps) st.params?.pos.forEach((p, j) => { data[st.params!.offset / 4 + j] = values[p]!; });
+    if (this.written && this.written.every((v, i) => Object.is(v, data[i]))) return;
+    this.paramBuf ??= dev.gpu.createBuffer({ size: this.paramBytes, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    submitOpen(); // work encoded earlier (possibly this program's) must read the values it was encoded with
+    dev.gpu.queue.writeBuffer(this.paramBuf, 0, data);
+    this.written = data;
+  }
 }
+
+/** Bytes of a uniform holding `count` parameters (vec4 elements). */
+const paramSize = (count: number) => Math.ceil(count / 4) * 16;
+/** The values of a graph's parameter constants, in the order a program of its structure numbers them. */
+export const paramValues = (roots: readonly Node[]) => Float32Array.from(toposort(roots).filter(isParamConst), (n) => n.arg as number);
 
 /**
  * Throws a TesseraError naming the (outermost) op when a tensor in the graph of `roots` is larger than one
@@ -107,29 +148,58 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
   inputs.forEach((n) => slotOf.set(n, newSlot(n)));
   for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
-  const codes: KernelCode[] = [];
-  for (const k of kernels) codes.push(generate(k, dev.caps, await opts.schedule?.(k, dev)));
-  const live = kernels.map((k, i) => ({ k, code: codes[i]! })).filter(({ code }) => code.threads > 0);
-  const pipes = await Promise.all(live.map(({ code }) => pipelines.get(code.wgsl, code.name)));
+  // Each kernel's pipeline starts compiling as soon as its schedule is known: they compile concurrently.
+  const live: { k: Kernel; code: KernelCode; pipe: Promise<GPUComputePipeline> }[] = [];
+  for (const k of kernels) {
+    const code = generate(k, dev.caps, await opts.schedule?.(k, dev));
+    if (code.threads > 0) live.push({ k, code, pipe: pipelines.get(code.wgsl, code.name) });
+  }
+  const pipes = await Promise.all(live.map((l) => l.pipe));
   // Liveness: an intermediate slot is released after the last step that binds it.
   const keep = new Set<number>([...inputs.map((n) => slotOf.get(n)!), ...roots.map((r) => slotOf.get(r)!)]);
-  const lastUse = new Map<number, number>();
-  const steps: Step[] = live.map(({ code }, i) => {
-    const slots = code.bindings.map((n) => {
-      const s = slotOf.get(n);
-      if (s === undefined) throw new Error(`program: no buffer for ${n}`);
-      lastUse.set(s, i);
-      return s;
-    });
-    return { code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline: pipes[i]!, slots, release: [] };
+  const slotsOf = (code: KernelCode) => code.bindings.map((n) => {
+    const s = slotOf.get(n);
+    if (s === undefined) throw new Error(`program: no buffer for ${n}`);
+    return s;
   });
+  // Parameter constants: numbered in graph order (as paramValues reads them), each step's at its own offset.
+  const paramPos = new Map(toposort(roots).filter(isParamConst).map((n, i) => [n, i]));
+  const offsets: number[] = [];
+  let paramBytes = 0;
+  for (const { code } of live) {
+    offsets.push(paramBytes);
+    if (code.params) paramBytes += Math.ceil(paramSize(code.params.length) / 256) * 256;
+  }
+  const stepOf = (code: KernelCode, pipeline: GPUComputePipeline, i: number): Step => ({
+    code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline, slots: slotsOf(code), release: [],
+    params: code.params && { offset: offsets[i]!, pos: code.params.map((n) => paramPos.get(n)!) },
+  });
+  const steps = live.map(({ code }, i) => stepOf(code, pipes[i]!, i));
+  const lastUse = new Map<number, number>();
+  steps.forEach((st, i) => { for (const s of st.slots) lastUse.set(s, i); });
   for (const [s, i] of lastUse) if (!keep.has(s)) steps[i]!.release.push(s);
+  const program = new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })), paramValues(roots), paramBytes);
+  // Background tuning: when a better schedule is found, the step is rebuilt with it and swapped in
+  // for later calls (the same buffers in the same order, so the liveness plan stands).
+  live.forEach(({ k }, i) => {
+    const later = opts.later?.(k, dev);
+    if (later) afterTuning(later.then(async (sched) => {
+      const code = sched && generate(k, dev.caps, sched);
+      if (!code || code.wgsl === steps[i]!.code.wgsl) return;
+      const next = stepOf(code, await pipelines.get(code.wgsl, code.name), i);
+      if (next.slots.join() !== steps[i]!.slots.join() || next.params?.pos.length !== steps[i]!.params?.pos.length) return;
+      program.steps[i] = { ...next, release: steps[i]!.release };
+      counters.kernelsSwapped++;
+      if (flags.has('tune')) console.log(`tessera: swapped in the tuned ${code.name} (${program.steps.length} steps)`);
+    }));
+  });
   if (flags.has('kernels')) console.log(steps.map((s) => `${s.code.name} grid=${s.code.grid.join('x')}`).join('\n'));
-  return new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })));
+  return program;
 }
 
 /**
  * A key for a graph's structure with inputs numbered by position: equal keys, same program.
+ * Parameter constants (codegen/expr.ts isParamConst) are keyed without their values.
  * Inputs no kernel reads are not part of it, so graphs with different input counts can share a
  * program (encode ignores inputs past the program's own `inputSlots`).
  */
@@ -138,7 +208,7 @@ export function structureKey(roots: readonly Node[], inputs: readonly Node[]): s
   const inputPos = new Map(inputs.map((n, i) => [n, i]));
   const lines = toposort(roots).map((n, i) => {
     pos.set(n, i);
-    const arg = n.op === 'input' ? `in${inputPos.get(n)}` : argKey(n.arg);
+    const arg = n.op === 'input' ? `in${inputPos.get(n)}` : isParamConst(n) ? '?' : argKey(n.arg);
     return `${n.op}|${n.dtype}|${n.shape.join(',')}|${arg}|${n.src.map((s) => pos.get(s)).join(',')}`;
   });
   return `${lines.join(';')}=>${roots.map((r) => pos.get(r)).join(',')}`;

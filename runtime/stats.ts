@@ -10,18 +10,24 @@ export interface Stats {
   liveBuffers: number;
   uploads: number;
   readbacks: number;
+  /** Kernels waiting for (or in) background tuning now. */
+  tuningQueued: number;
+  /** Kernels tuned (in the background or blocking). */
+  kernelsTuned: number;
+  /** Program steps rebuilt with a tuned schedule and swapped in after background tuning. */
+  kernelsSwapped: number;
 }
 export const counters: Stats = {
   dispatches: 0, submits: 0, kernelsCompiled: 0, pipelineCacheHits: 0, programsCompiled: 0, programCacheHits: 0,
-  bytesAllocated: 0, liveBuffers: 0, uploads: 0, readbacks: 0,
+  bytesAllocated: 0, liveBuffers: 0, uploads: 0, readbacks: 0, tuningQueued: 0, kernelsTuned: 0, kernelsSwapped: 0,
 };
 /** A snapshot of the runtime counters. */
 export const stats = (): Stats => ({ ...counters });
 export function resetStats(): void {
-  for (const k of ['dispatches', 'submits', 'kernelsCompiled', 'pipelineCacheHits', 'programsCompiled', 'programCacheHits', 'uploads', 'readbacks'] as const) counters[k] = 0;
+  for (const k of ['dispatches', 'submits', 'kernelsCompiled', 'pipelineCacheHits', 'programsCompiled', 'programCacheHits', 'uploads', 'readbacks', 'kernelsTuned', 'kernelsSwapped'] as const) counters[k] = 0;
 }
 
-/** TESSERA_DEBUG=wgsl,ir,kernels (env in Node, globalThis.TESSERA_DEBUG in a browser). */
+/** TESSERA_DEBUG=wgsl,ir,kernels,tune (env in Node, globalThis.TESSERA_DEBUG in a browser). */
 export function debugFlags(): Set<string> {
   const g = globalThis as { TESSERA_DEBUG?: string; process?: { env?: Record<string, string | undefined> } };
   const v = g.TESSERA_DEBUG ?? g.process?.env?.TESSERA_DEBUG ?? '';

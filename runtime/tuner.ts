@@ -8,6 +8,13 @@
  * small matmuls, and can be turned off (TESSERA_AUTOTUNE=0 or `tuning.enabled = false`), which
  * falls back to the heuristic choice.
  *
+ * By default tuning never delays a call (`tuning.mode = 'background'`): a program is compiled
+ * with heuristic schedules and runs at once; its kernels queue here and are tuned one slice at a
+ * time (a candidate's compile, check and timing; a round of the finalists) whenever no user call
+ * is in progress (activity.ts), and a program whose kernel got a better schedule rebuilds that
+ * step and swaps it in (program.ts). A queued job holds its kernel (graph nodes, so the input
+ * buffers they stand for) until it is tuned. `tuningComplete()` waits for all of it.
+ *
  * What wins differs by adapter: on lavapipe (CPU Vulkan) register blocks without workgroup memory
  * tend to win, on GPUs shared-memory tiles usually do; hence measurement, not assumption.
  */
@@ -21,9 +28,13 @@ import { BufferUsage, MapMode } from './gpu.ts';
 import type { PipelineCache } from './pipelines.ts';
 import type { BufferPool } from './pool.ts';
 import { median } from './profile.ts';
+import { callsStarted, whenIdle } from './activity.ts';
+import { measuredMatmul, measuredRow } from './defaults.ts';
+import { counters } from './stats.ts';
 
 const env = (k: string) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k];
 
+export type TuneMode = 'background' | 'blocking' | 'off';
 export const tuning = {
   enabled: env('TESSERA_AUTOTUNE') !== '0',
   /** Time budget for tuning one kernel; a fast kernel gets less (at most 100 of its own runs, at least 250 ms). */
@@ -32,9 +43,17 @@ export const tuning = {
   minWork: 1 << 24,
   /** Persistent cache file (Node); '' disables it. */
   cacheFile: env('TESSERA_TUNE_CACHE') ?? '.tessera-cache/matmul-tuning.json',
+  /**
+   * background (default): a kernel first runs with its heuristic schedule and is tuned between
+   * calls, then swapped in; blocking: tuned before its first run (benchmarks); off: heuristics.
+   * TESSERA_TUNE=background|blocking|off; TESSERA_AUTOTUNE=0 or `enabled = false` also means off.
+   */
+  mode: (['blocking', 'off'].includes(env('TESSERA_TUNE') ?? '') ? env('TESSERA_TUNE') : 'background') as TuneMode,
   /** Log each tuning result. */
   verbose: env('TESSERA_DEBUG')?.includes('tune') ?? false,
 };
+
+const modeNow = (): TuneMode => (tuning.enabled ? tuning.mode : 'off');
 
 /** The candidate space: register blocks with direct loads (optionally several K steps per loop
  * iteration, or vec4 accumulators), and workgroup-memory tiles. Ordered so the likeliest winners are timed first, as the
@@ -131,22 +150,126 @@ function workOf(k: Kernel): number {
   return numel(k.shape) * 4;
 }
 
-/** The schedule for a matmul or row kernel: cached, tuned, or the heuristic (undefined: no choice to make). */
+/** The heuristic schedule and the tuning key of a kernel (no key: too small to tune); undefined: no choice to make. */
+interface Prepared { h: Schedule; key?: string }
+const prepared = new WeakMap<Kernel, Prepared | undefined>();
+function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
+  if (prepared.has(k)) return prepared.get(k);
+  let p: Prepared | undefined;
+  if (k.kind !== 'elementwise' || vectorizable(k)) {
+    // The untuned choice: a measured default for this adapter class (defaults.ts), else the template heuristic.
+    const h: Schedule = k.kind === 'matmul' ? measuredMatmul(k, ctx.dev) ?? heuristicSchedule(k)
+      : k.kind === 'row' ? measuredRow(k, ctx.dev, ctx.dev.caps) ?? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
+    // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
+    // (inputs named 'arg') and eagerly (named 'data') is tuned once.
+    const key = workOf(k) < tuning.minWork ? undefined
+      : `${ctx.dev.adapterKey}|${k.kind}|${hash(generate(k, ctx.dev.caps, h).wgsl.replace(/\b(in|out)(\d+)_\w+/g, '$1$2'))}`;
+    p = { h, key };
+  }
+  prepared.set(k, p);
+  return p;
+}
+
+/**
+ * The schedule for a matmul, row or vectorizable elementwise kernel: tuned (cached), or the
+ * heuristic; in blocking mode an untuned kernel is tuned first. Undefined: no choice to make.
+ */
 export async function chooseSchedule(k: Kernel, ctx: TuneContext): Promise<Schedule | undefined> {
-  if (k.kind === 'elementwise' && !vectorizable(k)) return undefined;
-  const h: Schedule = k.kind === 'matmul' ? heuristicSchedule(k) : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
-  if (!tuning.enabled || workOf(k) < tuning.minWork) return h;
-  // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
-  // (inputs named 'arg') and eagerly (named 'data') is tuned once.
-  const key = `${ctx.dev.adapterKey}|${k.kind}|${hash(generate(k, ctx.dev.caps, h).wgsl.replace(/\b(in|out)(\d+)_\w+/g, '$1$2'))}`;
-  const hit = memory.get(key) ?? (await loadPersisted())[key];
-  if (hit) { memory.set(key, hit); return hit; }
+  const p = prepare(k, ctx);
+  if (!p || !p.key || modeNow() === 'off') return p?.h;
+  const hit = memory.get(p.key) ?? (await loadPersisted())[p.key];
+  if (hit) { memory.set(p.key, hit); return hit; }
+  return modeNow() === 'blocking' ? tuneAndStore(k, ctx, p.key, p.h) : p.h;
+}
+
+/**
+ * Background mode: the schedule tuning will find for a kernel compiled with its heuristic (the
+ * promise resolves once it is tuned, between the user's calls); undefined when nothing is pending.
+ */
+export function tunedLater(k: Kernel, ctx: TuneContext): Promise<Schedule | undefined> | undefined {
+  const p = prepare(k, ctx);
+  if (!p?.key || modeNow() !== 'background' || memory.has(p.key)) return undefined;
+  let job = jobs.get(p.key);
+  if (!job) {
+    const key = p.key, h = p.h;
+    counters.tuningQueued++;
+    if (tuning.verbose) console.log(`tessera: tuning ${kernelLabel(k)} in the background (${counters.tuningQueued} queued)`);
+    job = new Promise<Schedule | undefined>((resolve) => queue.push(async () => {
+      try { resolve(await tuneAndStore(k, ctx, key, h, whenIdle)); } catch (e) {
+        if (tuning.verbose) console.log(`tessera: tuning ${kernelLabel(k)} failed: ${(e as Error).message}`);
+        resolve(undefined);
+      } finally { counters.tuningQueued--; jobs.delete(key); }
+    }));
+    jobs.set(key, job);
+    pumping ??= pump();
+  }
+  return job;
+}
+
+/** Background tuning jobs by tuning key (equal kernels of several programs are tuned once), the queue, and its runner. */
+const jobs = new Map<string, Promise<Schedule | undefined>>();
+const queue: (() => Promise<void>)[] = [];
+let pumping: Promise<void> | null = null;
+async function pump(): Promise<void> {
+  while (queue.length) await queue.shift()!();
+  pumping = null;
+}
+/** Work that follows a tuning result (rebuilding and swapping a program's kernel), awaited by tuningComplete. */
+const followUps = new Set<Promise<unknown>>();
+export function afterTuning(p: Promise<unknown>): void {
+  followUps.add(p);
+  p.finally(() => followUps.delete(p)).catch(() => {});
+}
+
+/**
+ * Resolves when every kernel compiled so far has been tuned and the programs using it rebuilt
+ * (background mode; at once in the other modes). Benchmarks and tests await it.
+ */
+export async function tuningComplete(): Promise<void> {
+  if (!pumping && !followUps.size) return;
+  const keepAlive = setInterval(() => {}, 1 << 30); // background tuning alone does not hold the process; awaiting it does
+  try {
+    while (pumping || followUps.size) {
+      await pumping;
+      await Promise.allSettled([...followUps]);
+    }
+  } finally { clearInterval(keepAlive); }
+}
+
+/** What tuning decided in this process, per kernel (the first 256): benchmarks derive heuristics from it. */
+export const tuneLog: { kernel: string; heuristic: string; winner: string; timings: TuneResult['timings'] }[] = [];
+
+/**
+ * Drops candidates that cannot win, by a cost model of the work they launch, before anything is
+ * compiled or timed (the heuristic, first, always stays): a matmul tile that pads the output to
+ * more than 1.5x the least padded candidate's elements; a row-reduction tree wider than the
+ * reduced extent (lanes past it only idle), or one invocation per row in workgroups far wider than
+ * there are rows.
+ */
+export function pruneCandidates(k: Kernel, cands: readonly Schedule[]): Schedule[] {
+  const [h, ...rest] = cands;
+  if (k.kind === 'matmul') {
+    const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!;
+    const padded = (s: Schedule) => { const m = s as MatmulSchedule, tm = m.wgM * m.tm, tn = m.wgN * m.tn; return Math.ceil(M / tm) * tm * Math.ceil(N / tn) * tn; };
+    const least = Math.min(...cands.map(padded));
+    return [h!, ...rest.filter((c) => padded(c) <= 1.5 * least)];
+  }
+  if (k.kind === 'row') {
+    const { rows, red } = rowGeometry(k), widest = Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, red))));
+    return [h!, ...rest.filter((c) => { const s = c as RowSchedule; return s.serial ? s.wg <= Math.max(16, 2 * rows) : s.wg <= widest; })];
+  }
+  return [...cands];
+}
+
+async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>): Promise<Schedule> {
   const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
     : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
-  const res = await tuneKernel(k, ctx, cands);
+  const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
   await savePersisted();
+  counters.kernelsTuned++;
+  if (tuneLog.length < 256) tuneLog.push({ kernel: kernelLabel(k), heuristic: keyOf(h), winner: keyOf(res.winner), timings: res.timings });
   if (tuning.verbose) console.log(`tessera: tuned ${kernelLabel(k)} -> ${keyOf(res.winner)}\n${res.timings.map((t) => `  ${t.schedule} ${t.ms.toFixed(2)} ms${t.ok ? '' : ' (WRONG, rejected)'}`).join('\n')}`);
   return res.winner;
 }
@@ -155,13 +278,21 @@ const kernelLabel = (k: Kernel) => (k.kind === 'matmul' ? String(k.node) : k.kin
 
 /**
  * Times each candidate (the first is the heuristic) on synthetic inputs, cross-checking every
- * output against the heuristic's. Returns the fastest agreeing candidate.
+ * output against the heuristic's. Returns the fastest agreeing candidate. With a `gate` (background
+ * tuning), each slice of work (one candidate's compile, check and first timing; one round of the
+ * finalists) first waits for it: the budget counts only the tuner's own time, and a timing that a
+ * user's call overlapped is taken again.
  */
-export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readonly Schedule[]): Promise<TuneResult> {
+export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readonly Schedule[], gate?: () => Promise<void>): Promise<TuneResult> {
   const { dev, pipelines } = ctx, gpu = dev.gpu;
   const seen = new Set<string>();
   const list = candidates.filter((c) => { const key = keyOf(c); if (seen.has(key)) return false; seen.add(key); return true; });
-  const start = performance.now();
+  let spent = 0;
+  const slice = async <T>(work: () => Promise<T>): Promise<T> => {
+    await gate?.();
+    const t0 = performance.now();
+    try { return await work(); } finally { spent += performance.now() - t0; }
+  };
   // Synthetic inputs: values in [-1, 1) for floats, small integers otherwise (deterministic).
   let seed = 12345;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
@@ -189,43 +320,57 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
     }));
   };
   let reference: (Float32Array | Uint32Array)[] | null = null;
+  const uniforms: GPUBuffer[] = [];
   interface Cand { s: Schedule; run: () => Promise<number>; samples: number[]; ok: boolean }
   const tried: Cand[] = [];
   let budget = tuning.budgetMs;
-  const elapsed = () => performance.now() - start;
   // Round 1: every candidate (the heuristic first) is compiled, checked against the heuristic's
   // output, and timed once, until the budget runs out.
   for (const s of list) {
-    if (tried.length >= 2 && elapsed() > budget) break;
-    const code = generate(k, dev.caps, s);
-    let pipe: GPUComputePipeline;
-    try { pipe = await pipelines.get(code.wgsl, code.name); } catch { continue; }
-    const bufferFor = (i: number) => (i < reads.length ? reads[i]! : outs[i - reads.length]!);
-    const bind = gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: code.bindings.map((_, binding) => ({ binding, resource: { buffer: bufferFor(binding) } })) });
-    const run = async () => {
-      const t0 = performance.now();
-      const enc = gpu.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipe); pass.setBindGroup(0, bind); pass.dispatchWorkgroups(...code.grid); pass.end();
-      gpu.queue.submit([enc.finish()]);
-      await gpu.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    };
-    await run(); // warm-up (and the values to check)
-    const vals = await readBack();
-    const ok = !reference || vals.every((v, i) => agrees(reference![i]!, v, outNodes[i]!.dtype === 'float32'));
-    reference ??= vals;
-    const c: Cand = { s, run, samples: [await run()], ok };
+    if (tried.length >= 2 && spent > budget) break;
+    const c = await slice(async (): Promise<Cand | null> => {
+      const code = generate(k, dev.caps, s);
+      let pipe: GPUComputePipeline;
+      try { pipe = await pipelines.get(code.wgsl, code.name); } catch { return null; }
+      const bufferFor = (i: number) => (i < reads.length ? reads[i]! : outs[i - reads.length]!);
+      const entries: GPUBindGroupEntry[] = code.bindings.map((_, binding) => ({ binding, resource: { buffer: bufferFor(binding) } }));
+      if (code.params) { // the parameter constants' real values (codegen/expr.ts isParamConst)
+        const u = gpu.createBuffer({ size: Math.ceil(code.params.length / 4) * 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        gpu.queue.writeBuffer(u, 0, Float32Array.from({ length: u.size / 4 }, (_, i) => (code.params![i]?.arg as number | undefined) ?? 0));
+        uniforms.push(u);
+        entries.push({ binding: entries.length, resource: { buffer: u } });
+      }
+      const bind = gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+      const run = async () => {
+        for (let attempt = 0; ; attempt++) {
+          await gpu.queue.onSubmittedWorkDone(); // time this kernel alone, not work queued before it
+          const calls = callsStarted(), t0 = performance.now();
+          const enc = gpu.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          pass.setPipeline(pipe); pass.setBindGroup(0, bind); pass.dispatchWorkgroups(...code.grid); pass.end();
+          gpu.queue.submit([enc.finish()]);
+          await gpu.queue.onSubmittedWorkDone();
+          if (callsStarted() === calls || attempt === 2) return performance.now() - t0;
+          await gate?.();
+        }
+      };
+      await run(); // warm-up (and the values to check)
+      const vals = await readBack();
+      const ok = !reference || vals.every((v, i) => agrees(reference![i]!, v, outNodes[i]!.dtype === 'float32'));
+      reference ??= vals;
+      return { s, run, samples: [await run()], ok };
+    });
+    if (!c) continue;
     tried.push(c);
     if (tried.length === 1) budget = Math.min(tuning.budgetMs, Math.max(250, 100 * c.samples[0]!));
   }
   // Rounds 2-4: the heuristic and the three fastest correct candidates, timed in turn (so load
   // on the machine falls on all of them alike); the median decides.
   const finalists = [tried[0]!, ...tried.slice(1).filter((c) => c.ok).sort((a, b) => a.samples[0]! - b.samples[0]!).slice(0, 3)];
-  for (let round = 0; round < 3 && (round === 0 || elapsed() < 2 * budget); round++)
-    for (const c of finalists) c.samples.push(await c.run());
+  for (let round = 0; round < 3 && (round === 0 || spent < 2 * budget); round++)
+    await slice(async () => { for (const c of finalists) c.samples.push(await c.run()); });
   const best = finalists.reduce((a, b) => (median(b.samples) < median(a.samples) ? b : a));
-  for (const b of [...reads, ...outs]) b.destroy();
+  for (const b of [...reads, ...outs, ...uniforms]) b.destroy();
   return { winner: best.s, heuristic: list[0]!, timings: tried.map((c) => ({ schedule: keyOf(c.s), ms: median(c.samples), ok: c.ok })) };
 }
 

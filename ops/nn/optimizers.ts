@@ -1,6 +1,7 @@
 /**
  * Optimizers as pure update functions over pytrees: `update(params, grads, state)` returns new
- * parameters and state as lazy tensors. Inside the jitted train step each parameter's update
+ * parameters and state (called eagerly, outside jit and grad, it also starts realizing them, so
+ * they never chain into the next step's graph; reading the loss right after joins that program). Inside the jitted train step each parameter's update
  * (weight, momentum, second moment) is a handful of elementwise ops on tensors of one shape, so
  * the scheduler fuses them into one kernel per parameter with several outputs; nothing is
  * written in place, and `jit`'s donation recycles the old buffers.
@@ -18,7 +19,8 @@
  * (ir/schedule/rules.ts, `siblings`) computes weight and moments in one kernel, the moments once.
  */
 import { TesseraError } from '../../ir/error.ts';
-import { fromHost, Tensor } from '../tensor.ts';
+import { fromHost, realizeSoonAll, Tensor } from '../tensor.ts';
+import { isTracing } from '../transforms.ts';
 import { add, mul, pow, sqrt, sub, div, square } from '../elementwise.ts';
 import { flatten, type PyTree } from '../pytree.ts';
 
@@ -46,6 +48,9 @@ export abstract class Optimizer {
     const p = flatten(params), g = flatten(grads);
     if (p.structure !== g.structure) throw new TesseraError('optimizer', 'gradients do not have the structure of the parameters');
     const { leaves, state: s } = this.step(p.leaves.map((w) => (this.weightDecay ? sub(w, mul(w, this.learningRate * this.weightDecay)) : w)), g.leaves, state);
+    // Eagerly (not in jit or grad), the step is realized, as an optimizer step is elsewhere: the new
+    // parameters and state never chain into the next step's graph. Reads made right after join it.
+    if (!isTracing()) realizeSoonAll([...leaves, ...flatten(s).leaves]);
     return { params: p.unflatten(leaves), state: s };
   }
   protected abstract step(w: Tensor[], g: Tensor[], state: OptState): { leaves: Tensor[]; state: OptState };

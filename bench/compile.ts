@@ -1,0 +1,213 @@
+/**
+ * Compile latency and stalls (issue "No stalls").
+ *  1. First-call latency of two jitted workloads, each in a fresh process with an empty tuning
+ *     cache, in each tuning mode (off, background, blocking):
+ *       transformer: one transformer block, B=4 S=128 D=256, 4 heads, FFN 1024 (forward)
+ *       mlp-adam:    an Adam train step of the MLP 784-512-512-10, batch 256
+ *     and the steady state: in background mode during tuning, then after tuningComplete(),
+ *     against blocking-tuned and untuned (off) steady states.
+ *  2. An eager (no jit) Adam loop of the MLP vs the jitted step, interleaved in one process.
+ *  3. The JS-side compile (trace + passes + schedule + codegen, no driver) of 1..12 stacked
+ *     transformer blocks, forward and forward+backward.
+ *
+ *   npx tsx bench/compile.ts            (about 3-5 minutes on lavapipe: blocking mode tunes)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ts from '../index.ts';
+import type { Tensor } from '../index.ts';
+import { inputNode } from '../ir/node.ts';
+import { runPasses } from '../ir/passes/index.ts';
+import { schedule } from '../ir/schedule/index.ts';
+import { generate } from '../codegen/kernels.ts';
+import { engine } from '../runtime/engine.ts';
+import { tuneLog } from '../runtime/tuner.ts';
+import { Tensor as TensorClass } from '../ops/tensor.ts';
+import { BENCH_DIR, environment, fmt, heading, isMain, median, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
+
+type P = Record<string, Tensor>;
+const MODES = ['off', 'background', 'blocking'] as const;
+const WORKLOADS = ['transformer', 'mlp-adam'] as const;
+type Workload = (typeof WORKLOADS)[number];
+const STEADY_CALLS = 8;
+
+// ---- workloads ----------------------------------------------------------------------------------
+const B = 4, S = 128, D = 256, H = 4, FFN = 1024;
+const blockShapes: Record<string, number[]> = { wq: [D, D], wk: [D, D], wv: [D, D], wo: [D, D], w1: [D, FFN], c1: [FFN], w2: [FFN, D], c2: [D], g1: [D], b1: [D], g2: [D], b2: [D] };
+function blockParams(seed: number): P {
+  return Object.fromEntries(Object.entries(blockShapes).map(([k, s], i) => [k, ts.randn(s, { seed: seed + i, std: s.length === 2 ? 1 / Math.sqrt(s[0]!) : 0.1 })]));
+}
+function block(p: P, x: Tensor): Tensor {
+  const heads = (t: Tensor) => t.reshape([B, S, H, D / H]).permute([0, 2, 1, 3]);
+  const h = ts.layerNorm(x, { gamma: p.g1, beta: p.b1 });
+  const att = ts.nn.scaledDotProductAttention(heads(h.matmul(p.wq!)), heads(h.matmul(p.wk!)), heads(h.matmul(p.wv!)));
+  const x2 = x.add(att.permute([0, 2, 1, 3]).reshape([B, S, D]).matmul(p.wo!));
+  const f = ts.gelu(ts.layerNorm(x2, { gamma: p.g2, beta: p.b2 }).matmul(p.w1!).add(p.c1!)).matmul(p.w2!).add(p.c2!);
+  return x2.add(f);
+}
+
+const SIZES = [784, 512, 512, 10], BATCH = 256;
+function mlpParams(): P {
+  const p: P = {};
+  for (let i = 0; i < 3; i++) {
+    p[`w${i}`] = ts.randn([SIZES[i]!, SIZES[i + 1]!], { seed: 10 + i, std: Math.sqrt(2 / SIZES[i]!) });
+    p[`b${i}`] = ts.tensor(new Float32Array(SIZES[i + 1]!), { shape: [SIZES[i + 1]!] });
+  }
+  return p;
+}
+const mlpLoss = (p: P, x: Tensor, y: Tensor) => {
+  const h1 = ts.relu(x.matmul(p.w0!).add(p.b0!)), h2 = ts.relu(h1.matmul(p.w1!).add(p.b1!));
+  return ts.logSoftmax(h2.matmul(p.w2!).add(p.b2!), -1).mul(y).sum(1).mean().neg();
+};
+function mlpData(): { x: Tensor; y: Tensor } {
+  const labels = new Float32Array(BATCH * 10);
+  for (let i = 0; i < BATCH; i++) labels[i * 10 + ((i * 7 + 3) % 10)] = 1;
+  return { x: ts.randn([BATCH, 784], { seed: 3 }), y: ts.tensor(labels, { shape: [BATCH, 10] }) };
+}
+function adamStep(opt: ts.nn.Optimizer) {
+  return (s: { params: P; state: ts.nn.OptState }, x: Tensor, y: Tensor) => {
+    const [loss, g] = ts.valueAndGrad(mlpLoss)(s.params, x, y) as [Tensor, P];
+    const next = opt.update(s.params, g, s.state);
+    return { params: next.params as P, state: next.state, loss };
+  };
+}
+
+/** A workload as "one call": a jitted call whose result is read back right after. */
+async function makeCall(w: Workload): Promise<() => Promise<number>> {
+  if (w === 'transformer') {
+    const p = blockParams(100), x = ts.randn([B, S, D], { seed: 1 });
+    await ts.realizeAll([...Object.values(p), x]);
+    const f = ts.jit(block);
+    return async () => (await (await f(p, x)).data())[0]!;
+  }
+  const opt = new ts.nn.Adam({ learningRate: 1e-3 });
+  const params = mlpParams(), { x, y } = mlpData();
+  let s = { params, state: opt.init(params) };
+  await ts.realizeAll([...ts.treeFlatten(s).leaves, x, y]);
+  const step = ts.jit(adamStep(opt), { donate: [0] });
+  return async () => { const r = await step(s, x, y); s = { params: r.params, state: r.state }; return r.loss.item(); };
+}
+
+// ---- 1. child process: one workload in one tuning mode -------------------------------------------
+interface ChildResult {
+  workload: Workload; mode: string; firstMs: number; duringMs: number[]; tuneWaitMs: number; steadyMs: number; tuned: number; swapped: number;
+  tuneLog: typeof tuneLog;
+}
+
+async function child(w: Workload, mode: string): Promise<ChildResult> {
+  await engine(); // the device is not part of a first call
+  const call = await makeCall(w);
+  const t0 = performance.now();
+  await call();
+  const firstMs = performance.now() - t0;
+  const timed = async () => { const t = performance.now(); await call(); return performance.now() - t; };
+  const duringMs: number[] = [];
+  for (let i = 0; i < STEADY_CALLS; i++) duringMs.push(await timed());
+  const t1 = performance.now();
+  await ts.tuningComplete();
+  const tuneWaitMs = performance.now() - t1;
+  const steady: number[] = [];
+  for (let i = 0; i < STEADY_CALLS; i++) steady.push(await timed());
+  const st = ts.stats();
+  return { workload: w, mode, firstMs, duringMs, tuneWaitMs, steadyMs: median(steady), tuned: st.kernelsTuned, swapped: st.kernelsSwapped, tuneLog };
+}
+
+function spawnChild(w: Workload, mode: string): ChildResult {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-compile-'));
+  try {
+    // Empty caches: a tuning cache of its own, and Mesa's on-disk shader cache off (it would make a second process's compiles free).
+    const env = { ...process.env, TESSERA_TUNE: mode, TESSERA_AUTOTUNE: '1', TESSERA_TUNE_CACHE: join(dir, 'tuning.json'), TESSERA_DEBUG: '', MESA_SHADER_CACHE_DISABLE: 'true' };
+    const r = spawnSync(join(BENCH_DIR, '..', 'node_modules', '.bin', 'tsx'), [join(BENCH_DIR, 'compile.ts'), '--child', w, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`child ${w}/${mode} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+    return JSON.parse(line.slice(7)) as ChildResult;
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+// ---- 3. JS-side compile time -----------------------------------------------------------------------
+const placeholder = (t: Tensor) => new TensorClass(inputNode(t.dtype, t.shape, 'arg'));
+/** Trace, passes, schedule and codegen (heuristic schedules) of `layers` blocks; fresh placeholders, so nothing is shared with earlier runs. */
+async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
+  const e = await engine();
+  const t0 = performance.now();
+  const ps = params.slice(0, layers).map((p) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, placeholder(t)])) as P);
+  const xi = placeholder(x);
+  const fwd = (pp: P[]) => pp.reduce((h, p) => block(p, h), xi);
+  const outs = withGrad ? (ts.grad((pp: P[]) => fwd(pp).square().mean())(ps) as P[]).flatMap((g) => Object.values(g)) : [fwd(ps)];
+  const t1 = performance.now();
+  const roots = runPasses(outs.map((o) => o.node));
+  const t2 = performance.now();
+  const kernels = schedule(roots, { fuse: true, maxBuffers: e.dev.caps.maxBuffers });
+  const t3 = performance.now();
+  for (const k of kernels) generate(k, e.dev.caps);
+  const t4 = performance.now();
+  return { trace: t1 - t0, passes: t2 - t1, schedule: t3 - t2, codegen: t4 - t3, total: t4 - t0, kernels: kernels.length };
+}
+
+// ---- main --------------------------------------------------------------------------------------------
+export async function main(): Promise<void> {
+  const env = await environment();
+  heading('compile: first calls, tuning modes, eager vs jit, JS-side compile time');
+  printEnvironment(env);
+  const targets: ReturnType<typeof target>[] = [];
+
+  heading('1. first call in a fresh process (empty tuning cache), each tuning mode; steady state');
+  const runs: ChildResult[] = [];
+  for (const w of WORKLOADS) for (const m of MODES) { runs.push(spawnChild(w, m)); console.log(`  ${w} ${m}: first call ${fmt(runs.at(-1)!.firstMs, 0)} ms`); }
+  table(['workload', 'mode', 'first call ms', `next ${STEADY_CALLS} calls ms (median)`, 'wait tuningComplete ms', 'steady ms after', 'kernels tuned', 'swapped'],
+    runs.map((r) => [r.workload, r.mode, fmt(r.firstMs, 0), fmt(median(r.duringMs), 1), fmt(r.tuneWaitMs, 0), fmt(r.steadyMs, 1), r.tuned, r.swapped]));
+  for (const w of WORKLOADS) {
+    const by = Object.fromEntries(runs.filter((r) => r.workload === w).map((r) => [r.mode, r])) as Record<string, ChildResult>;
+    const first = by.background!.firstMs / by.off!.firstMs, steady = by.background!.steadyMs / by.blocking!.steadyMs;
+    const untuned = by.off!.steadyMs / by.blocking!.steadyMs;
+    targets.push(target(`${w}: first call, background / tuning off`, first <= 1.25, `${ratio(first)} (${fmt(by.background!.firstMs, 0)} vs ${fmt(by.off!.firstMs, 0)} ms; blocking ${fmt(by.blocking!.firstMs, 0)} ms); target <= 1.25x`));
+    targets.push(target(`${w}: steady state after tuningComplete, background / blocking-tuned`, steady <= 1.05, `${ratio(steady)} (${fmt(by.background!.steadyMs, 1)} vs ${fmt(by.blocking!.steadyMs, 1)} ms; separate processes); target <= 1.05x`));
+    targets.push(target(`${w}: untuned (off) / tuned (blocking) steady state`, untuned <= 1.15, `${ratio(untuned)} (${fmt(by.off!.steadyMs, 1)} vs ${fmt(by.blocking!.steadyMs, 1)} ms); target <= 1.15x`));
+  }
+
+  heading('2. eager Adam loop (loss read every step) vs the jitted step, MLP 784-512-512-10, batch 256 (tuning off, interleaved)');
+  ts.tuning.mode = 'off';
+  const opt = new ts.nn.Adam({ learningRate: 1e-3 }), { x, y } = mlpData();
+  const stepF = adamStep(opt), jitted = ts.jit(stepF);
+  const pe = mlpParams(), pj = mlpParams();
+  let se = { params: pe, state: opt.init(pe) }, sj = { params: pj, state: opt.init(pj) };
+  await ts.realizeAll([...ts.treeFlatten([se, sj]).leaves, x, y]);
+  const s0 = ts.stats();
+  let eagerSteps = 0;
+  const res = await timeInterleaved({
+    eager: async () => { const r = stepF(se, x, y); se = { params: r.params, state: r.state }; await r.loss.item(); eagerSteps++; },
+    jit: async () => { const r = await jitted(sj, x, y); sj = { params: r.params, state: r.state }; await r.loss.item(); },
+  }, { reps: 12, warmup: 3 });
+  const s1 = ts.stats();
+  const eagerRatio = res.eager!.median / res.jit!.median;
+  table(['', 'ms / step (median)', 'min', 'max'], [['eager', fmt(res.eager!.median, 1), fmt(res.eager!.min, 1), fmt(res.eager!.max, 1)], ['jit', fmt(res.jit!.median, 1), fmt(res.jit!.min, 1), fmt(res.jit!.max, 1)]]);
+  console.log(`programs compiled during the timed steps (after warm-up included): ${s1.programsCompiled - s0.programsCompiled} over ${eagerSteps} eager steps`);
+  targets.push(target('eager Adam step / jitted step (steady)', eagerRatio <= 2, `${ratio(eagerRatio)} (${fmt(res.eager!.median, 1)} vs ${fmt(res.jit!.median, 1)} ms); target <= 2x`));
+
+  heading('3. JS-side compile (trace + passes + schedule + codegen, no driver): transformer blocks B=4 S=128 D=256');
+  const allParams = Array.from({ length: 12 }, (_, i) => blockParams(1000 + 20 * i)), xb = ts.randn([B, S, D], { seed: 2 });
+  const scaling: Record<string, unknown>[] = [];
+  for (const withGrad of [false, true]) for (const L of [1, 2, 4, 8, 12]) {
+    const samples: Awaited<ReturnType<typeof jsCompile>>[] = [];
+    for (let i = 0; i < 3; i++) samples.push(await jsCompile(L, withGrad, allParams, xb));
+    const med = (k: keyof (typeof samples)[number]) => median(samples.map((s) => s[k]));
+    scaling.push({ what: withGrad ? 'forward+backward' : 'forward', layers: L, kernels: samples[0]!.kernels, traceMs: med('trace'), passesMs: med('passes'), scheduleMs: med('schedule'), codegenMs: med('codegen'), totalMs: med('total') });
+  }
+  table(['graph', 'layers', 'kernels', 'trace ms', 'passes ms', 'schedule ms', 'codegen ms', 'total ms'],
+    scaling.map((r) => [r.what as string, r.layers as number, r.kernels as number, fmt(r.traceMs as number, 1), fmt(r.passesMs as number, 1), fmt(r.scheduleMs as number, 1), fmt(r.codegenMs as number, 1), fmt(r.totalMs as number, 1)]));
+  const f12 = scaling.find((r) => r.what === 'forward' && r.layers === 12)!.totalMs as number;
+  targets.push(target('JS-side compile, 12 transformer blocks (forward)', f12 <= 100, `${fmt(f12, 1)} ms; target <= 100 ms`));
+  writeResults('compile', { env, runs, eager: { eagerMs: res.eager!.median, jitMs: res.jit!.median }, scaling, targets });
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3] as Workload, process.argv[4]!).then((r) => {
+    console.log(`RESULT ${JSON.stringify(r)}`);
+    writeResults(`compile-${r.workload}-${r.mode}`, r); // each child's own record (its tuning decisions), as soon as it is done
+    process.exit(0);
+  }, (e) => { console.error(e); process.exit(1); });
+} else if (isMain(import.meta.url)) {
+  main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+}

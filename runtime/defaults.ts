@@ -1,0 +1,47 @@
+/**
+ * Measured defaults: per adapter class, the schedules tuning picked on this project's workloads
+ * (bench/compile.ts records each tuning decision in its results), used as the untuned choice, so
+ * a kernel runs near its tuned speed before background tuning finishes, or with tuning off. Only
+ * measured classes are listed; others keep the template heuristics (tuner.ts heuristicSchedule,
+ * codegen rowHeuristic). The tuner still times these against every other candidate.
+ */
+import { rowGeometry, type DeviceCaps, type RowSchedule } from '../codegen/kernels.ts';
+import { scheduleFits, type MatmulSchedule } from '../codegen/matmul.ts';
+import type { Kernel } from '../ir/schedule/index.ts';
+import type { Device } from './device.ts';
+
+export type AdapterClass = 'lavapipe' | 'swiftshader' | 'other';
+
+/** The class of an adapter, from what it reports (lavapipe reports itself as llvmpipe). */
+export function adapterClass(info: Device['adapterInfo']): AdapterClass {
+  const s = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  if (/llvmpipe|lavapipe/.test(s)) return 'lavapipe';
+  if (/swiftshader/.test(s)) return 'swiftshader';
+  return 'other';
+}
+
+/** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
+interface MatmulRule { minM: number; minN: number; minK: number; schedule: MatmulSchedule }
+/** A row default: one invocation per row (serial) when there are at least `serialMinRows` rows. */
+interface ClassDefaults { matmul: MatmulRule[]; serialMinRows?: number }
+
+export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
+  // Mesa lavapipe 25.0 (LLVM 15), 2 cores. bench/compile.ts, MLP Adam step: every large matmul
+  // ([256,512] K=784/512, backward [784,512] K=256, [512,512] K=256) was won by 8x8/8x16, by
+  // 1.5-5x over the 8x8/4x4 template default. The rule asks for a full 64x128 tile of output.
+  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 16, bk: 8, shared: false } }] },
+};
+
+/** The measured default matmul schedule for this adapter, if one applies and fits the device. */
+export function measuredMatmul(k: Kernel & { kind: 'matmul' }, dev: Pick<Device, 'adapterInfo' | 'caps'>): MatmulSchedule | undefined {
+  const d = MEASURED[adapterClass(dev.adapterInfo)];
+  const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!, K = k.node.src[0]!.shape[r - 1]!;
+  return d?.matmul.find((m) => M >= m.minM && N >= m.minN && K >= m.minK && scheduleFits(m.schedule, dev.caps))?.schedule;
+}
+
+/** The measured default row schedule for this adapter, if one applies. */
+export function measuredRow(k: Kernel & { kind: 'row' }, dev: Pick<Device, 'adapterInfo'>, caps: DeviceCaps): RowSchedule | undefined {
+  const d = MEASURED[adapterClass(dev.adapterInfo)];
+  if (d?.serialMinRows === undefined || rowGeometry(k).rows < d.serialMinRows) return undefined;
+  return { serial: true, wg: Math.min(64, caps.maxWorkgroupSize) };
+}
