@@ -29,6 +29,7 @@ import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
+import { describeTree, traceError } from './trace-errors.ts';
 
 export interface GradOptions { argnums?: number | number[] }
 
@@ -66,7 +67,8 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
   const holders = flats.map((fl) => fl.leaves.map((t) => { const p = placeholderFor(t, 'param'); back.set(p, t.use(op)); return p; }));
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
-  const out = f(...traced);
+  let out: unknown;
+  try { out = f(...traced); } catch (e) { traceError(e, op, args); }
   rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
@@ -79,8 +81,11 @@ function scalarOutput(out: unknown, op: string): Node {
     const what = Array.isArray(out) ? 'an array' : out === null ? 'null' : typeof out === 'object' ? 'an object' : typeof out;
     throw new TesseraError(op, `the function must return a scalar Tensor, got ${what}`, 'return e.g. loss.mean()');
   }
-  if (numel(out.shape) !== 1 || !isFloat(out.dtype))
+  if (numel(out.shape) !== 1)
     throw new TesseraError(op, `the function must return a float scalar, got ${out.dtype} of shape ${fmtShape(out.shape)}`, 'reduce the output to one value, e.g. with sum() or mean()');
+  if (!isFloat(out.dtype))
+    throw new TesseraError(op, `the function returned an ${out.dtype} scalar: only float outputs have gradients (integer and bool values are piecewise constant)`,
+      "compute the output in float: castTo(x, 'float32') the integer inputs before the arithmetic, or return a float loss");
   return out.use(op);
 }
 
@@ -171,6 +176,7 @@ export interface Jitted<A extends unknown[], R> {
  */
 export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptions = {}): Jitted<A, R> {
   const cache = new Map<string, Promise<Compiled>>();
+  const traced: string[] = []; // the arguments of earlier traces, for error messages
   let traces = 0, lastDispatches = 0;
   const call = async (...args: A): Promise<R> => {
     for (const i of opts.donate ?? [])
@@ -185,9 +191,14 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const holders = flat.leaves.map((t) => placeholderFor(t, 'arg'));
         const tracedArgs = flatten(args).unflatten(holders.map((h) => T(h))) as A;
         // Placeholders stay tracers: reading them, now or later, is an error.
-        const out: unknown = f(...tracedArgs);
-        // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
-        if (isThenable(out)) await out;
+        let out: unknown;
+        try {
+          out = f(...tracedArgs);
+          // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
+          if (isThenable(out)) await out;
+        } catch (e) { traceError(e, 'jit', args, traced); }
+        traced.push(describeTree([...args]));
+        if (traced.length > 4) traced.shift();
         rejectAsync(out, 'jit');
         const of = flatten(out);
         const roots = runPasses(substituteRealized(of.leaves.map((t) => t.use('jit'))));
@@ -214,10 +225,10 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     const lazy = flat.leaves.filter((t) => t.node.op !== 'input');
     if (lazy.length) await realizeAll(lazy);
     const argNodes = flat.leaves.map((t) => t.use('jit'));
-    const storages = [...argNodes, ...c.owned].map(storageOf);
+    const storages = [...argNodes, ...c.owned].map((n) => storageOf(n, 'jit'));
     const e = await engine();
     const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
-    donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
+    donateArgs(args, opts.donate ?? [], storages, res.nodes.map((n) => storageOf(n)));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };
   Object.defineProperty(call, 'traceCount', { get: () => traces });

@@ -99,6 +99,12 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
 /** Placeholder nodes of a trace (jit, grad): they have no data, so reading them is an error. */
 export const tracers = new WeakSet<Node>();
 
+/** Throws when a graph reads a placeholder of a trace: a traced function tried to read a value. */
+export function checkNotTraced(nodes: readonly Node[]): void {
+  for (const n of inputsOf(nodes))
+    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
+}
+
 /**
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit.
@@ -108,9 +114,8 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));
   const inputs = inputsOf(roots);
-  for (const n of inputs)
-    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
-  const storages = inputs.map(storageOf); // throws for disposed inputs, before any GPU work
+  checkNotTraced(inputs);
+  const storages = inputs.map((n) => storageOf(n, read ? 'data' : 'realize')); // throws for disposed inputs, before any GPU work
   // Hold the inputs until the work is submitted: a dispose() while the program compiles must not
   // free (and send back to the pool) a buffer this realization is about to read.
   for (const s of storages) s.retain();

@@ -55,9 +55,12 @@ export function unbindStorage(node: Node): void {
   finalizer.unregister(node);
   s.release();
 }
-export function storageOf(node: Node): Storage {
+/** The storage of an input node; `op` names the call for the error when the data was disposed. */
+export function storageOf(node: Node, op = 'realize'): Storage {
   const s = storageOfNode.get(node);
-  if (!s || s.freed) throw new TesseraError('realize', `input ${node} has been disposed`, 'do not use a tensor (or a result computed from it) after dispose()');
+  if (!s || s.freed)
+    throw new TesseraError(op, `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) that this result is computed from was disposed before the result was computed`,
+      'dispose a tensor only after every result computed from it is realized (await result.realize() or data() first), or keep it alive');
   return s;
 }
 export const hasStorage = (node: Node) => storageOfNode.has(node) && !storageOfNode.get(node)!.freed;
