@@ -81,7 +81,7 @@ export function aliasOf(n: Node): Node | null {
 const MAX_PROGRAMS = 512;
 
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
-  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(roots, inputs)}`;
+  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${structureKey(roots, inputs)}`; // maxBuffers changes the schedule
   let p = e.programs.get(key);
   if (p) {
     counters.programCacheHits++;
