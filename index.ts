@@ -18,7 +18,7 @@ export { TesseraError } from './ir/error.ts';
 export type { DType, TypedArray } from './ir/dtype.ts';
 export { stats, resetStats, type Stats } from './runtime/stats.ts';
 export { globalOptions as compilerOptions } from './runtime/engine.ts';
-export { getDevice } from './runtime/device.ts';
+export { getDevice, recoverDevice } from './runtime/device.ts';
 export { grad, valueAndGrad, vjp, jit, type Jitted, type JitOptions, type GradOptions } from './ops/transforms.ts';
 export { flatten as treeFlatten, treeMap, type PyTree } from './ops/pytree.ts';
 export * as nn from './ops/nn/index.ts';

@@ -25,7 +25,7 @@ import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
 import type { Program } from '../runtime/program.ts';
-import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
+import { bindStorage, currentEpoch, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
@@ -183,7 +183,8 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);
     for (const t of flat.leaves) t.use('jit'); // a disposed argument fails before any tracing
-    const sig = flat.structure + '|' + flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';');
+    // Keyed by device too: after a device loss (runtime/device.ts), programs of the lost device are traced again.
+    const sig = `${currentEpoch()}|${flat.structure}|${flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';')}`;
     let cp = cache.get(sig);
     if (!cp) {
       cp = (async () => {

@@ -6,6 +6,7 @@
  */
 import { TesseraError } from '../ir/error.ts';
 import type { DeviceCaps } from '../codegen/kernels.ts';
+import { bumpDeviceEpoch } from './storage.ts';
 
 export interface Device {
   gpu: GPUDevice;
@@ -30,7 +31,31 @@ async function getGPU(): Promise<GPU> {
   return keepAlive;
 }
 
+/**
+ * Device loss (the GPU process crashed, the driver reset, or `device.destroy()`): every later call
+ * throws a TesseraError saying so, until `recoverDevice()`; then the next call opens a new device.
+ * Tensors made from JS data upload again by themselves; tensors computed on the lost device report
+ * that their data is gone. Sticky on purpose: code that holds GPU results must learn they are lost.
+ */
+let lostInfo: { reason: string; message: string } | null = null;
+
+export function deviceLostError(op = 'device'): TesseraError {
+  const why = lostInfo ? `${lostInfo.reason}${lostInfo.message ? `: ${lostInfo.message}` : ''}` : 'unknown reason';
+  return new TesseraError(op, `the WebGPU device was lost (${why}); tensors computed on it are gone`,
+    'call recoverDevice() to open a new device on the next call, then recompute lost tensors (tensors made from JS data upload again by themselves)');
+}
+/** Whether the device was lost (and recoverDevice() not yet called). */
+export const deviceIsLost = () => lostInfo !== null;
+/** Throws the device-lost error when the device was lost. */
+export function checkDevice(op = 'device'): void { if (lostInfo) throw deviceLostError(op); }
+const lostListeners: (() => void)[] = [];
+/** Calls `f` whenever a device is lost (after the error state is set). */
+export function onDeviceLost(f: () => void): void { lostListeners.push(f); }
+/** After a device loss: lets the next call open a new device. */
+export function recoverDevice(): void { lostInfo = null; }
+
 export function getDevice(): Promise<Device> {
+  checkDevice();
   current ??= createDevice().catch((e) => { current = null; throw e; });
   return current;
 }
@@ -49,7 +74,13 @@ async function createDevice(): Promise<Device> {
     'maxBindGroups'] as const)
     requiredLimits[k] = L[k];
   const gpuDevice = await adapter.requestDevice({ requiredFeatures: want, requiredLimits });
-  gpuDevice.lost.then((info) => { if (info.reason !== 'destroyed') console.error(`tessera: WebGPU device lost: ${info.message}`); current = null; });
+  gpuDevice.lost.then((info) => {
+    if (info.reason !== 'destroyed') console.error(`tessera: WebGPU device lost: ${info.message}`);
+    current = null;
+    lostInfo = { reason: info.reason ?? 'unknown', message: info.message ?? '' };
+    bumpDeviceEpoch();
+    for (const f of lostListeners) f();
+  });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const adapterInfo = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
   return {

@@ -10,25 +10,34 @@ import { inputNode, Node, toposort } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
-import { getDevice, type Device } from './device.ts';
+import { deviceIsLost, deviceLostError, getDevice, onDeviceLost, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { checkBindingLimit, compileProgram, structureKey, type CompileOptions, type Program } from './program.ts';
+import { readFailure, scoped } from './faults.ts';
 import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
-import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
+import { bindStorage, currentEpoch, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 
-export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
+export interface Engine {
+  dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>>;
+  /** The device epoch it was made in (storage.ts): work for a lost device fails instead of mixing buffers of two devices. */
+  epoch: number;
+}
 
 let engineP: Promise<Engine> | null = null;
+let tunerOf: CompileOptions['schedule'] | undefined; // the default schedule chooser, bound to the current engine
+// A lost device takes its buffers, pipelines and programs with it: the next engine starts afresh.
+onDeviceLost(() => { engineP = null; counters.liveBuffers = 0; counters.bytesAllocated = 0; });
 export function engine(): Promise<Engine> {
+  if (deviceIsLost()) return Promise.reject(deviceLostError());
   engineP ??= getDevice().then((dev) => {
     const pool = new BufferPool(dev.gpu);
     setPool(pool);
-    const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
-    globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+    const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map(), epoch: currentEpoch() };
+    if (globalOptions.schedule === undefined || globalOptions.schedule === tunerOf) globalOptions.schedule = tunerOf = (k) => chooseSchedule(k, e);
     return e;
   }).catch((e) => { engineP = null; throw e; });
   return engineP;
@@ -110,8 +119,7 @@ export function checkNotTraced(nodes: readonly Node[]): void {
  * (when `read`) the values copied back to the host, all with one submit.
  */
 export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
-  const e = await engine();
-  checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
+  // Before the first await: a dispose() right after this call cannot free what it reads.
   const roots = runPasses(substituteRealized(nodes));
   const inputs = inputsOf(roots);
   checkNotTraced(inputs);
@@ -121,6 +129,8 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   for (const s of storages) s.retain();
   let result: ReturnType<typeof execute>;
   try {
+    const e = await engine();
+    checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
     result = execute(e, program, roots, compute, storages, inputs, read);
@@ -141,6 +151,27 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
  * input node: a fresh buffer, or the input it aliases. One submit, shared with the readback.
  */
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
+  if (e.epoch !== currentEpoch()) throw deviceLostError('realize'); // lost while this work was being compiled
+  const { value: { nodes, made, staging }, error } = scoped(e.dev.gpu, () => encodeAndSubmit(e, program, roots, compute, storages, inputs, read));
+  // A failed allocation leaves invalid buffers: results report the error, and the pool drops what it keeps.
+  error.then((err) => { if (err) { for (const s of made) s.error = err; e.pool.trim(); } });
+  if (!read) return { nodes };
+  const data = Promise.all(staging.map(async (st, i) => {
+    try {
+      await st.mapAsync(MapMode.READ);
+    } catch (err) {
+      st.destroy();
+      return readFailure(e.dev.gpu, (await error) ?? err);
+    }
+    const out = decode(nodes[i]!, st.getMappedRange());
+    st.unmap();
+    st.destroy();
+    return out;
+  })).then(async (d) => { const err = await error; if (err) throw err; return d; });
+  return { nodes, data };
+}
+
+function encodeAndSubmit(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean) {
   const encoder = e.dev.gpu.createCommandEncoder();
   const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
   const made = new Map<Node, Storage>();
@@ -152,7 +183,6 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     bindStorage(out, s);
     return out;
   });
-  let data: Promise<TypedArray[]> | undefined;
   let staging: GPUBuffer[] = [];
   if (read) {
     staging = result.map((n) => {
@@ -165,14 +195,7 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
   }
   e.dev.gpu.queue.submit([encoder.finish()]);
   counters.submits++;
-  if (read) data = Promise.all(staging.map(async (st, i) => {
-    await st.mapAsync(MapMode.READ);
-    const out = decode(result[i]!, st.getMappedRange());
-    st.unmap();
-    st.destroy();
-    return out;
-  }));
-  return { nodes: result, data };
+  return { nodes: result, made: [...made.values()], staging };
 }
 
 function decode(n: Node, raw: ArrayBuffer): TypedArray {

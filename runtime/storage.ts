@@ -12,11 +12,24 @@ import type { BufferPool } from './pool.ts';
 let pool: BufferPool | null = null;
 export const setPool = (p: BufferPool) => { pool = p; };
 
+/** Counts devices lost: a buffer made on an earlier device is gone (runtime/device.ts bumps it). */
+let deviceEpoch = 0;
+export const currentEpoch = () => deviceEpoch;
+export function bumpDeviceEpoch(): void { deviceEpoch++; }
+
 export class Storage {
-  buffer: GPUBuffer | null = null;
+  private buf: GPUBuffer | null = null;
+  private epoch = deviceEpoch;
   refs = 0;
   freed = false;
+  /** Set when the computation that wrote this buffer failed on the device (out of memory): reading it throws this. */
+  error: Error | null = null;
   constructor(readonly dtype: DType, readonly numel: number, public host: TypedArray | null) {}
+  /** The GPU buffer, if it lives on the current device (after a device loss, host data is uploaded again). */
+  get buffer(): GPUBuffer | null { return this.epoch === deviceEpoch ? this.buf : null; }
+  set buffer(b: GPUBuffer | null) { this.buf = b; this.epoch = deviceEpoch; }
+  /** True when the data lived only in a buffer of a device that has been lost. */
+  get lost(): boolean { return this.buf !== null && this.epoch !== deviceEpoch && !this.host; }
   get bytes(): number { return this.numel * byteSize(this.dtype); }
   /** Host data in the layout the GPU buffer holds (bool as u32, float16 as raw halves). */
   uploadData(): ArrayBufferView {
@@ -33,8 +46,9 @@ export class Storage {
   release(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
-    if (this.buffer && pool) pool.release(this.buffer);
-    this.buffer = null;
+    // A buffer of a lost device is gone with it; one a failed computation wrote may be invalid: neither is pooled.
+    if (this.buffer && pool) { if (this.error) this.buffer.destroy(); else pool.release(this.buffer); }
+    this.buf = null;
     this.host = null;
   }
 }
@@ -58,11 +72,15 @@ export function unbindStorage(node: Node): void {
 /** The storage of an input node; `op` names the call for the error when the data was disposed. */
 export function storageOf(node: Node, op = 'realize'): Storage {
   const s = storageOfNode.get(node);
+  if (s?.lost)
+    throw new TesseraError(op, `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) was computed on a WebGPU device that has been lost, and its data is gone`,
+      'recompute it from data you still have (tensors made from JS data upload again by themselves); see recoverDevice()');
+  if (s?.error) throw s.error;
   if (!s || s.freed)
     throw new TesseraError(op, `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) that this result is computed from was disposed before the result was computed`,
       'dispose a tensor only after every result computed from it is realized (await result.realize() or data() first), or keep it alive');
   return s;
 }
-export const hasStorage = (node: Node) => storageOfNode.has(node) && !storageOfNode.get(node)!.freed;
+export const hasStorage = (node: Node) => { const s = storageOfNode.get(node); return !!s && !s.freed && !s.lost && !s.error; };
 /** The host copy of an input's data, if it has one (tensors made from JS data; not GPU results). */
 export const hostDataOf = (node: Node): TypedArray | null => storageOfNode.get(node)?.host ?? null;

@@ -53,4 +53,12 @@ test('matmul of mixed dtypes promotes (bool counts as int32)', async () => {
   assert.equal(await ts.matmul(b, f).toArray(), [[4, 8], [7, 14]]);
 });
 
+test('full() with a fraction for an integer dtype holds the truncated value, eagerly and jitted (found by the fuzzer)', async () => {
+  const x = ts.full([3], 0.5, 'uint32'), y = ts.full([2], -2.7, 'int32');
+  assert.equal(Array.from(await ts.concat([ts.tensor([1.5]), x]).data()), [1.5, 0, 0, 0]);
+  assert.equal(Array.from(await y.data()), [-2, -2]);
+  const f = ts.jit((a: Tensor, b: Tensor) => ts.concat([a, b]));
+  assert.equal(Array.from(await (await f(ts.tensor([1.5, 2.5]), ts.full([2], 0.5, 'uint32'))).data()), [1.5, 2.5, 0, 0]);
+});
+
 test.run();
