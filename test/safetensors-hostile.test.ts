@@ -8,9 +8,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ts from '../index.ts';
-import { nn, TesseraError } from '../index.ts';
+import { nn } from '../index.ts';
 import { prng } from '../ops/creation.ts';
 import { decodeSafetensors, encodeSafetensors } from '../ops/nn/safetensors.ts';
+import { byteMutation, mutationFuzz, protobufMutation } from './fuzz/mutate-helpers.ts';
 import { throwsTessera } from './helpers.ts';
 
 const enc = new TextEncoder();
@@ -93,15 +94,14 @@ async function realFiles(): Promise<Uint8Array[]> {
   return [await m.saveWeights(), all];
 }
 
-/** One random mutation: byte flips, truncation, a changed length field, or a structural change of the JSON header. */
+/** One random mutation: generic byte mutations, a changed length field, or a structural change of the JSON header. */
 function mutate(src: Uint8Array, r: () => number): Uint8Array {
   const ri = (n: number) => Math.floor(r() * n), b = src.slice();
   const hlen = Number(new DataView(src.buffer, src.byteOffset, 8).getBigUint64(0, true));
-  switch (ri(6)) {
-    case 0: for (let k = 1 + ri(4); k > 0; k--) b[ri(b.length)] = ri(256); return b;
-    case 1: return b.subarray(0, ri(b.length));
-    case 2: new DataView(b.buffer).setBigUint64(0, BigInt(Math.max(0, hlen + ri(17) - 8)) * (r() < 0.1 ? 2n ** 40n : 1n), true); return b;
-    case 3: for (let k = 1 + ri(3); k > 0; k--) b[8 + ri(hlen)] = ri(2) ? ri(128) : '"{}[],:0-9e'.charCodeAt(ri(11)); return b;
+  switch (ri(5)) {
+    case 0: return byteMutation(src, r);
+    case 1: new DataView(b.buffer).setBigUint64(0, BigInt(Math.max(0, hlen + ri(17) - 8)) * (r() < 0.1 ? 2n ** 40n : 1n), true); return b;
+    case 2: for (let k = 1 + ri(3); k > 0; k--) b[8 + ri(hlen)] = ri(2) ? ri(128) : '"{}[],:0-9e'.charCodeAt(ri(11)); return b;
     default: {
       const h = JSON.parse(new TextDecoder().decode(src.subarray(8, 8 + hlen))) as Record<string, Record<string, unknown>>;
       const names = Object.keys(h).filter((k) => k !== '__metadata__'), name = names[ri(names.length)]!, e = h[name]!;
@@ -118,20 +118,12 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
 }
 
 test('mutation fuzzer: 3000 mutations of real files decode validly or fail with a TesseraError', async () => {
-  const files = await realFiles(), r = prng(77);
-  let rejected = 0, accepted = 0;
-  for (let i = 0; i < 3000; i++) {
-    const m = mutate(files[i % files.length]!, r);
-    try {
-      const { tensors } = decodeSafetensors(m);
-      for (const [k, t] of Object.entries(tensors))
-        assert.is(t.data.length, t.shape.reduce((a, d) => a * d, 1), `mutation ${i}: tensor ${k} data matches its shape`);
-      accepted++;
-    } catch (e) {
-      if (!(e instanceof TesseraError)) assert.unreachable(`mutation ${i}: ${(e as Error).name}: ${(e as Error).message}`);
-      rejected++;
-    }
-  }
+  const { accepted, rejected } = await mutationFuzz({
+    files: await realFiles(), parse: (b) => decodeSafetensors(b), mutate: (b, r) => (r() < 0.15 ? protobufMutation(b, r) : mutate(b, r)), n: 3000, r: prng(77),
+    check: ({ tensors }, i) => {
+      for (const [k, t] of Object.entries(tensors)) assert.is(t.data.length, t.shape.reduce((a, d) => a * d, 1), `mutation ${i}: tensor ${k} data matches its shape`);
+    },
+  });
   assert.ok(rejected > 1000 && accepted > 50, `rejected ${rejected}, accepted ${accepted}`);
   // Loading a mutated file into a model is all-or-nothing: a rejected file leaves the weights as they were.
   const m = new nn.Sequential([new nn.Dense(2, { inputShape: [3] })]);

@@ -225,7 +225,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
       const f = await checkMode(prog, mode);
       if (!f) continue;
       const known = isKnown(f);
-      if (known) { res.known.push(`seed ${s} ${mode}: ${f.message} [known: ${known.issue}]`); continue; }
+      if (known) { res.known.push(`seed ${s} ${mode}: ${f.message} [known: ${known.issue}]`); o.log?.(`known: ${res.known[res.known.length - 1]}`); continue; }
       const small = o.shrink === false ? { prog, failure: f } : await shrink(prog, f);
       const text = report(small.prog, small.failure);
       res.failures.push(text);
