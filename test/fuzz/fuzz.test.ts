@@ -7,8 +7,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { getDevice } from '../../index.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getDevice, realizeAll } from '../../index.ts';
+import { allclose } from '../helpers.ts';
 import { fuzz, KNOWN_FAILURES } from './check-helpers.ts';
+import { evaluate, generate, toCode } from './gen-helpers.ts';
 
 test('16 random programs (4 gradient programs) agree with the float64 interpreter in every mode', async () => {
   const f16 = (await getDevice()).caps.f16;
@@ -17,6 +24,23 @@ test('16 random programs (4 gradient programs) agree with the float64 interprete
   assert.is(res.programs, 16);
   assert.ok(res.runs >= 16 * 4, `runs ${res.runs}`);
   assert.equal(res.failures, [], res.failures.join('\n\n'));
+});
+
+test('a program printed as code (the form failures are reported in) runs and computes the same values', async () => {
+  const prog = generate(20261207, {});
+  const env = evaluate(prog), outs = prog.outs.map((o) => env.get(o)!);
+  await realizeAll(outs);
+  const root = resolve(fileURLToPath(import.meta.url), '../../..');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-repro-'));
+  try {
+    const file = join(dir, 'repro.mts');
+    writeFileSync(file, toCode(prog).replaceAll("'tessera'", JSON.stringify(join(root, 'index.ts')))
+      .replace(/console\.log\(await (\w+)\.data\(\)\);/g, 'console.log(JSON.stringify(Array.from(await $1.data())));'));
+    const out = execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const got = out.trim().split('\n').map((l) => JSON.parse(l) as number[]);
+    assert.is(got.length, outs.length);
+    for (let i = 0; i < outs.length; i++) allclose(got[i]!, await outs[i]!.data(), { rtol: 1e-6, atol: 1e-6, msg: `output ${prog.outs[i]}` });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();
