@@ -21,9 +21,11 @@ const sample = (step: number): Sample => {
   const s = ts.stats(), m = process.memoryUsage();
   return { step, bytes: s.bytesAllocated, live: s.liveBuffers, heapMB: m.heapUsed / 2 ** 20, rssMB: m.rss / 2 ** 20 };
 };
+const mb = (v: number) => v.toFixed(1);
 const show = (xs: Sample[]) => {
   console.log('   step   pool bytes  live buffers  heap MB   RSS MB');
-  for (const x of xs) console.log(`${String(x.step).padStart(7)} ${String(x.bytes).padStart(12)} ${String(x.live).padStart(13)} ${x.heapMB.toFixed(1).padStart(8)} ${x.rssMB.toFixed(1).padStart(8)}`);
+  const pad = (v: string | number, w: number) => String(v).padStart(w);
+  for (const x of xs) console.log(`${pad(x.step, 7)} ${pad(x.bytes, 12)} ${pad(x.live, 13)} ${pad(mb(x.heapMB), 8)} ${pad(mb(x.rssMB), 8)}`);
 };
 
 /** Growth after warm-up (the first 20% of samples) must be bounded: buffers exactly, memory by a slack. */
@@ -34,8 +36,9 @@ function verdict(name: string, xs: Sample[]): string[] {
   if (maxAfter('bytes') > warm.bytes * 1.1 + 65536) fails.push(`${name}: pool bytes grew from ${warm.bytes} to ${maxAfter('bytes')}`);
   if (last.heapMB > warm.heapMB * 1.5 + 20) fails.push(`${name}: JS heap grew from ${warm.heapMB.toFixed(1)} to ${last.heapMB.toFixed(1)} MB`);
   if (last.rssMB > warm.rssMB * 1.25 + 64) fails.push(`${name}: RSS grew from ${warm.rssMB.toFixed(1)} to ${last.rssMB.toFixed(1)} MB`);
-  console.log(`${name}: after warm-up (step ${warm.step}) to step ${last.step}: live buffers ${warm.live} -> ${last.live} (max ${maxAfter('live')}), ` +
-    `pool ${warm.bytes} -> ${last.bytes} bytes, heap ${warm.heapMB.toFixed(1)} -> ${last.heapMB.toFixed(1)} MB, RSS ${warm.rssMB.toFixed(1)} -> ${last.rssMB.toFixed(1)} MB`);
+  console.log(`${name}: after warm-up (step ${warm.step}) to step ${last.step}: ` +
+    `live buffers ${warm.live} -> ${last.live} (max ${maxAfter('live')}), pool ${warm.bytes} -> ${last.bytes} bytes, ` +
+    `heap ${mb(warm.heapMB)} -> ${mb(last.heapMB)} MB, RSS ${mb(warm.rssMB)} -> ${mb(last.rssMB)} MB`);
   return fails;
 }
 
@@ -83,7 +86,8 @@ for (let step = 1; step <= EAGER_STEPS; step++) {
   if (step % Math.max(1, Math.floor(EAGER_STEPS / 20)) === 0) eagerSamples.push(sample(step));
 }
 const eagerMs = performance.now() - t0;
-console.log(`eager: ${EAGER_STEPS} steps in ${(eagerMs / 1000).toFixed(1)} s (${(eagerMs / EAGER_STEPS).toFixed(2)} ms/step), loss ${first.toFixed(4)} -> ${lastLoss.toFixed(4)}`);
+console.log(`eager: ${EAGER_STEPS} steps in ${(eagerMs / 1000).toFixed(1)} s (${(eagerMs / EAGER_STEPS).toFixed(2)} ms/step), ` +
+  `loss ${first.toFixed(4)} -> ${lastLoss.toFixed(4)}`);
 show(eagerSamples);
 
 heading('soak summary');

@@ -18,7 +18,8 @@ export function describeTree(x: unknown, depth = 0): string {
   if (Array.isArray(x)) return `[${x.slice(0, 6).map((v) => describeTree(v, depth + 1)).join(', ')}${x.length > 6 ? ', …' : ''}]`;
   if (typeof x === 'object' && x !== null) {
     const keys = Object.keys(x);
-    return `{${keys.slice(0, 8).map((k) => `${k}: ${describeTree((x as Record<string, unknown>)[k], depth + 1)}`).join(', ')}${keys.length > 8 ? ', …' : ''}}`;
+    const parts = keys.slice(0, 8).map((k) => `${k}: ${describeTree((x as Record<string, unknown>)[k], depth + 1)}`);
+    return `{${parts.join(', ')}${keys.length > 8 ? ', …' : ''}}`;
   }
   return typeof x === 'function' ? 'a function' : String(x);
 }
@@ -34,13 +35,17 @@ export function traceError(e: unknown, op: string, args: readonly unknown[], ear
   const now = describeTree([...args]);
   let err: TesseraError;
   if (plain >= 0)
-    err = new TesseraError(op, `${what}; argument ${plain} is a plain array ${describeTree(args[plain])}: arrays are pytrees, so its numbers reach the function as JS numbers, not a tensor`,
+    err = new TesseraError(op,
+      `${what}; argument ${plain} is a plain array ${describeTree(args[plain])}: ` +
+        'arrays are pytrees, so its numbers reach the function as JS numbers, not a tensor',
       `wrap the data with tensor(...) before the call`);
   else if (earlier.length && !earlier.includes(now))
-    err = new TesseraError(op, `${what}; it was called with arguments ${now}, a different structure than an earlier call's ${earlier[earlier.length - 1]}`,
+    err = new TesseraError(op,
+      `${what}; it was called with arguments ${now}, a different structure than an earlier call's ${earlier[earlier.length - 1]}`,
       'pass arguments of the pytree structure the function reads (the same keys and nesting)');
   else
-    err = new TesseraError(op, `${what}, with arguments ${now}`, 'pass tensors (or pytrees of tensors: arrays and plain objects) where the function computes with tensors');
+    err = new TesseraError(op, `${what}, with arguments ${now}`,
+      'pass tensors (or pytrees of tensors: arrays and plain objects) where the function computes with tensors');
   (err as Error & { cause?: unknown }).cause = e;
   throw err;
 }

@@ -84,7 +84,8 @@ function scalarOutput(out: unknown, op: string): Node {
   if (numel(out.shape) !== 1)
     throw new TesseraError(op, `the function must return a float scalar, got ${out.dtype} of shape ${fmtShape(out.shape)}`, 'reduce the output to one value, e.g. with sum() or mean()');
   if (!isFloat(out.dtype))
-    throw new TesseraError(op, `the function returned an ${out.dtype} scalar: only float outputs have gradients (integer and bool values are piecewise constant)`,
+    throw new TesseraError(op,
+      `the function returned an ${out.dtype} scalar: only float outputs have gradients (integer and bool values are piecewise constant)`,
       "compute the output in float: castTo(x, 'float32') the integer inputs before the arithmetic, or return a float loss");
   return out.use(op);
 }

@@ -111,7 +111,8 @@ export const tracers = new WeakSet<Node>();
 /** Throws when a graph reads a placeholder of a trace: a traced function tried to read a value. */
 export function checkNotTraced(nodes: readonly Node[]): void {
   for (const n of inputsOf(nodes))
-    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
+    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)',
+      'return the tensor from the function and read it outside');
 }
 
 /**
@@ -171,7 +172,8 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
   return { nodes, data };
 }
 
-function encodeAndSubmit(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean) {
+function encodeAndSubmit(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[],
+  inputs: readonly Node[], read: boolean) {
   const encoder = e.dev.gpu.createCommandEncoder();
   const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
   const made = new Map<Node, Storage>();

@@ -31,5 +31,6 @@ export async function readFailure(gpu: GPUDevice, err: unknown): Promise<never> 
   // The lost promise may settle a moment after the readback fails.
   await Promise.race([gpu.lost, new Promise((r) => setTimeout(r, 100))]);
   if (deviceIsLost()) throw deviceLostError('data');
-  throw new TesseraError('data', `reading results back from the GPU failed: ${(err as Error)?.message || String(err)}`, 'check the WebGPU errors printed above');
+  throw new TesseraError('data', `reading results back from the GPU failed: ${(err as Error)?.message || String(err)}`,
+    'check the WebGPU errors printed above');
 }

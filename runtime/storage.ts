@@ -73,11 +73,13 @@ export function unbindStorage(node: Node): void {
 export function storageOf(node: Node, op = 'realize'): Storage {
   const s = storageOfNode.get(node);
   if (s?.lost)
-    throw new TesseraError(op, `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) was computed on a WebGPU device that has been lost, and its data is gone`,
+    throw new TesseraError(op,
+      `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) was computed on a WebGPU device that has been lost, and its data is gone`,
       'recompute it from data you still have (tensors made from JS data upload again by themselves); see recoverDevice()');
   if (s?.error) throw s.error;
   if (!s || s.freed)
-    throw new TesseraError(op, `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) that this result is computed from was disposed before the result was computed`,
+    throw new TesseraError(op,
+      `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) that this result is computed from was disposed before the result was computed`,
       'dispose a tensor only after every result computed from it is realized (await result.realize() or data() first), or keep it alive');
   return s;
 }

@@ -12,7 +12,8 @@ import { throwsTessera, wgslOf } from './helpers.ts';
 
 test('jit called with a plain array names the argument and says to wrap it with tensor()', async () => {
   const f = ts.jit((x: Tensor) => x.mul(2));
-  const e = await throwsTessera(() => f([1, 2, 3] as unknown as Tensor), 'jit', 'argument 0 is a plain array [1, 2, 3]', 'Fix: wrap the data with tensor(');
+  const e = await throwsTessera(() => f([1, 2, 3] as unknown as Tensor), 'jit', 'argument 0 is a plain array [1, 2, 3]',
+    'Fix: wrap the data with tensor(');
   assert.ok((e as Error & { cause?: unknown }).cause instanceof TypeError, 'the original TypeError is the cause');
   assert.equal(await f(ts.tensor([1, 2])).then((t) => t.toArray()), [2, 4], 'the jitted function still works');
 });
@@ -20,33 +21,39 @@ test('jit called with a plain array names the argument and says to wrap it with 
 test('jit called with another pytree structure than it reads names both structures', async () => {
   const f = ts.jit((p: { w: Tensor }) => p.w.mul(2));
   assert.equal(await (await f({ w: ts.tensor([1, 2]) })).toArray(), [2, 4]);
-  await throwsTessera(() => f({ v: ts.tensor([1, 2]) } as unknown as { w: Tensor }), 'jit', '{v: Tensor(int32[2])}', "earlier call's [{w: Tensor(int32[2])}]",
+  await throwsTessera(() => f({ v: ts.tensor([1, 2]) } as unknown as { w: Tensor }), 'jit', '{v: Tensor(int32[2])}',
+    "earlier call's [{w: Tensor(int32[2])}]",
     'Fix: pass arguments of the pytree structure the function reads');
   await throwsTessera(() => ts.grad((p: { w: Tensor }) => p.w.sum())({ v: ts.tensor([1]) } as unknown as { w: Tensor }), 'grad', 'TypeError', 'Fix:');
 });
 
 test('a plain function inside Sequential is rejected at construction', async () => {
-  await throwsTessera(() => new nn.Sequential([((x: Tensor) => x.relu()) as unknown as nn.Layer, new nn.Dense(2)]), 'Sequential', 'got a plain function',
+  await throwsTessera(() => new nn.Sequential([((x: Tensor) => x.relu()) as unknown as nn.Layer, new nn.Dense(2)]), 'Sequential',
+    'got a plain function',
     "Fix: use a layer (new Activation('relu')");
   await throwsTessera(() => new nn.Sequential().add({ units: 3 } as unknown as nn.Layer), 'Sequential', 'got object', 'Fix: pass layer instances');
 });
 
 test('grad of an integer scalar says gradients need a float output', async () => {
-  await throwsTessera(() => ts.grad((x: Tensor) => x.sum())(ts.tensor([1, 2], { dtype: 'int32' })), 'grad', 'returned an int32 scalar', "Fix: compute the output in float: castTo(x, 'float32')");
+  await throwsTessera(() => ts.grad((x: Tensor) => x.sum())(ts.tensor([1, 2], { dtype: 'int32' })), 'grad', 'returned an int32 scalar',
+    "Fix: compute the output in float: castTo(x, 'float32')");
   await throwsTessera(() => ts.grad((x: Tensor) => x.mul(2))(ts.tensor([1, 2])), 'grad', 'shape [2]', 'Fix: reduce the output to one value');
 });
 
 test('an NCHW input to an NHWC conv2d (and the reverse) points at dataFormat', async () => {
   const x = ts.zeros([1, 3, 8, 8]), w = ts.zeros([3, 3, 3, 4]);
-  await throwsTessera(() => ts.conv2d(x, w), 'conv2d', "read as NHWC (dataFormat 'NHWC') has 8 channels", 'may be NCHW', "Fix: pass dataFormat: 'NCHW'");
-  await throwsTessera(() => ts.conv2d(ts.zeros([1, 8, 8, 3]), ts.zeros([4, 3, 3, 3]), { dataFormat: 'NCHW' }), 'conv2d', 'may be NHWC', "Fix: pass dataFormat: 'NHWC'");
+  await throwsTessera(() => ts.conv2d(x, w), 'conv2d', "read as NHWC (dataFormat 'NHWC') has 8 channels", 'may be NCHW',
+    "Fix: pass dataFormat: 'NCHW'");
+  await throwsTessera(() => ts.conv2d(ts.zeros([1, 8, 8, 3]), ts.zeros([4, 3, 3, 3]), { dataFormat: 'NCHW' }), 'conv2d', 'may be NHWC',
+    "Fix: pass dataFormat: 'NHWC'");
   await throwsTessera(() => ts.conv2d(ts.zeros([1, 8, 8, 5]), w), 'conv2d', 'has 5 channels', 'Fix: make Cin = groups');
 });
 
 test('reading a result whose input was disposed names the read and the input, not an internal node', async () => {
   const a = ts.tensor([1, 2, 3], { dtype: 'int32' }), b = a.add(1);
   a.dispose();
-  const e = await throwsTessera(() => b.data(), 'data:', 'a tensor (int32, shape [3]) that this result is computed from was disposed', 'Fix: dispose a tensor only after');
+  const e = await throwsTessera(() => b.data(), 'data:', 'a tensor (int32, shape [3]) that this result is computed from was disposed',
+    'Fix: dispose a tensor only after');
   assert.not.match(e.message, /input#\d+/);
   const c = ts.tensor([1.5, 2]), d = c.mul(3);
   c.dispose();
@@ -67,10 +74,12 @@ test('an un-awaited data() inside a jitted function fails the trace, with no unh
   } finally { process.off('unhandledRejection', onRejection); }
 });
 
-const HOSTILE = ['*/ } @compute fn main() { // ', 'x]; var<storage> y: array<f32>; //', '\n\u2028enable f16;\u0000"\'`', 'ünïcödé名前', 'a'.repeat(5000), ''];
+const HOSTILE = ['*/ } @compute fn main() { // ', 'x]; var<storage> y: array<f32>; //', '\n\u2028enable f16;\u0000"\'`', 'ünïcödé名前',
+  'a'.repeat(5000), ''];
 
 test('hostile tensor names (from a safetensors file) never reach the WGSL except as sanitized identifiers', async () => {
-  const tensors = Object.fromEntries(HOSTILE.map((name, i) => [name, { dtype: 'float32' as const, shape: [3], data: Float32Array.of(i, i + 1, i + 2) }]));
+  const tensors = Object.fromEntries(HOSTILE.map((name, i) => [name, { dtype: 'float32' as const, shape: [3], data: Float32Array.of(i, i + 1,
+    i + 2) }]));
   const { tensors: loaded } = await nn.loadSafetensors(encodeSafetensors(tensors));
   const ys = HOSTILE.map((name) => loaded[name]!.mul(2).add(1));
   for (const src of await wgslOf(ys)) {

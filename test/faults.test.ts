@@ -49,7 +49,8 @@ test('dispose while a computation reading the tensor is in flight: correct resul
   await f(ts.tensor([0, 0])); // traced: the next call only waits for the cached program
   const call = f(z);
   z.dispose();
-  try { assert.equal(Array.from(await (await call).data()), [3, 5]); } catch (e) { assert.instance(e, ts.TesseraError); assert.match((e as Error).message, /dispose/); }
+  try { assert.equal(Array.from(await (await call).data()), [3, 5]); } catch (e) { assert.instance(e,
+    ts.TesseraError); assert.match((e as Error).message, /dispose/); }
 });
 
 test('an allocation that fails on the device is a TesseraError; the pool and other tensors are intact', async () => {
@@ -80,7 +81,8 @@ test('device loss: a clear error until recoverDevice(); then data tensors upload
   const dev = await ts.getDevice();
   const inFlight = host.mul(7).data();
   dev.gpu.destroy();
-  try { assert.equal(Array.from(await inFlight), [7, 14, 21, 28]); } catch (e) { assert.instance(e, ts.TesseraError); assert.match((e as Error).message, /device was lost/); }
+  try { assert.equal(Array.from(await inFlight), [7, 14, 21, 28]); } catch (e) { assert.instance(e,
+    ts.TesseraError); assert.match((e as Error).message, /device was lost/); }
   await dev.gpu.lost;
   await throwsTessera(() => host.add(1).data(), 'device', 'the WebGPU device was lost (destroyed', 'Fix: call recoverDevice()');
   await throwsTessera(() => f(host), 'device was lost');

@@ -11,7 +11,8 @@ import { checkAllAgainstInterpreter } from './helpers.ts';
 
 const RANK: Record<DType, number> = { bool: 0, uint32: 1, int32: 2, float16: 3, float32: 4 };
 let all: DType[] = [];
-test.before(async () => { all = (await ts.getDevice()).caps.f16 ? ['bool', 'uint32', 'int32', 'float16', 'float32'] : ['bool', 'uint32', 'int32', 'float32']; });
+test.before(async () => { all = (await ts.getDevice()).caps.f16 ? ['bool', 'uint32', 'int32', 'float16', 'float32'] : ['bool', 'uint32', 'int32',
+  'float32']; });
 
 const VALUES: Record<DType, number[]> = { bool: [1, 0, 1], uint32: [0, 3, 7], int32: [-4, 2, 5], float16: [-1.5, 0.25, 3], float32: [-2.75, 1.5, 6] };
 const src = (d: DType) => ts.tensor(VALUES[d], { dtype: d });

@@ -29,7 +29,8 @@ const decode = (b: Uint8Array) => () => decodeSafetensors(b);
 test('header length bombs and truncated files', async () => {
   await throwsTessera(decode(new Uint8Array(5)), 'loadWeights', 'shorter than the 8-byte header length');
   await throwsTessera(decode(file('{}', new Uint8Array(0), 2n ** 63n)), 'header length 9223372036854775808 exceeds the file size');
-  await throwsTessera(decode(file('{}', new Uint8Array(0), 0xffffffffffffffffn)), 'exceeds the file size', 'Fix: pass bytes or a file written by saveWeights');
+  await throwsTessera(decode(file('{}', new Uint8Array(0), 0xffffffffffffffffn)), 'exceeds the file size',
+    'Fix: pass bytes or a file written by saveWeights');
   const good = encodeSafetensors({ w: { dtype: 'float32', shape: [4], data: Float32Array.of(1, 2, 3, 4) } });
   await throwsTessera(decode(good.subarray(0, good.length - 3)), "tensor 'w'", 'do not fit its size or the 13-byte data');
   await throwsTessera(decode(good.subarray(0, 20)), 'exceeds the file size');
@@ -109,7 +110,8 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
       const field = ['dtype', 'shape', 'data_offsets'][ri(3)]!;
       if (r() < 0.5) e[field] = junk;
       else if (field === 'data_offsets') { const o = e.data_offsets as number[]; e.data_offsets = [o[0]! + ri(9) - 4, o[1]! + ri(9) - 4]; }
-      else if (field === 'shape') { const s = e.shape as number[]; e.shape = s.length && r() < 0.5 ? s.map((d) => d + ri(3) - 1) : [...s, 1 + ri(3)]; }
+      else if (field === 'shape') { const s = e.shape as number[]; e.shape = s.length && r() < 0.5 ? s.map((d) => d + ri(3) - 1) : [...s,
+        1 + ri(3)]; }
       else e.dtype = ['F32', 'F16', 'BF16', 'F64', 'I64', 'I8', 'U8', 'BOOL', 'I16'][ri(9)];
       if (r() < 0.2) h[`${name}_copy`] = { ...e };
       return file(JSON.stringify(h), src.subarray(8 + hlen));
@@ -119,9 +121,11 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
 
 test('mutation fuzzer: 3000 mutations of real files decode validly or fail with a TesseraError', async () => {
   const { accepted, rejected } = await mutationFuzz({
-    files: await realFiles(), parse: (b) => decodeSafetensors(b), mutate: (b, r) => (r() < 0.15 ? protobufMutation(b, r) : mutate(b, r)), n: 3000, r: prng(77),
+    files: await realFiles(), parse: (b) => decodeSafetensors(b), mutate: (b, r) => (r() < 0.15 ? protobufMutation(b, r) : mutate(b, r)), n: 3000,
+      r: prng(77),
     check: ({ tensors }, i) => {
-      for (const [k, t] of Object.entries(tensors)) assert.is(t.data.length, t.shape.reduce((a, d) => a * d, 1), `mutation ${i}: tensor ${k} data matches its shape`);
+      for (const [k, t] of Object.entries(tensors)) assert.is(t.data.length, t.shape.reduce((a, d) => a * d, 1),
+        `mutation ${i}: tensor ${k} data matches its shape`);
     },
   });
   assert.ok(rejected > 1000 && accepted > 50, `rejected ${rejected}, accepted ${accepted}`);

@@ -87,7 +87,8 @@ export function conv2d(input: TensorLike, weight: TensorLike, opts: Conv2dOption
       ? `; its ${nchw ? 'last' : 'second'} axis has ${other} = groups * ${Cg}, so the data may be ${nchw ? 'NHWC' : 'NCHW'}` : '';
     throw new TesseraError('conv2d', `input ${fmtShape(nodeOf(input, 'conv2d').shape)} read as ${fmt} (dataFormat '${fmt}') has ${C} channels, ` +
       `weight ${fmtShape(nodeOf(weight, 'conv2d').shape)} expects ${Cg} per group with groups=${G} and ${Cout} outputs${swapped}`,
-    swapped ? `pass dataFormat: '${nchw ? 'NHWC' : 'NCHW'}' (weights then ${nchw ? '[KH, KW, Cin/groups, Cout]' : '[Cout, Cin/groups, KH, KW]'}), or transpose the input` : 'make Cin = groups * weight in-channels and Cout divisible by groups');
+    swapped ? `pass dataFormat: '${nchw ? 'NHWC' : 'NCHW'}' (weights then ${nchw ? '[KH, KW, Cin/groups, Cout]' : '[Cout, Cin/groups, KH, KW]'}), ` +
+      'or transpose the input' : 'make Cin = groups * weight in-channels and Cout divisible by groups');
   }
   const s = pair(opts.stride, 1), d = pair(opts.dilation, 1);
   const [[pt, pb], [pl, pr]] = resolvePadding(opts.padding, H, W, [KH, KW], s, d);

@@ -99,7 +99,8 @@ export function decodeSafetensors(bytes: Uint8Array, op = 'loadWeights'): { tens
   try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)); } catch { bad('the header is not UTF-8 text'); }
   let header: unknown;
   try { header = JSON.parse(text); } catch { bad('the header is not JSON'); }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) bad(`the header is JSON ${Array.isArray(header) ? 'array' : String(header === null ? null : typeof header)}, not an object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    bad(`the header is JSON ${Array.isArray(header) ? 'array' : header === null ? 'null' : typeof header}, not an object`);
   const body = bytes.subarray(8 + n);
   const tensors: Record<string, RawTensor> = Object.create(null);
   let metadata: Metadata = {};
@@ -107,21 +108,25 @@ export function decodeSafetensors(bytes: Uint8Array, op = 'loadWeights'): { tens
   const entries: { name: string; code: string; shape: number[]; a: number; b: number }[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) bad('__metadata__ must map names to strings');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) =>
+        typeof v === 'string')) bad('__metadata__ must map names to strings');
       metadata = { ...(raw as Metadata) };
       continue;
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(`the entry of tensor '${name}' is not an object`);
     const e = raw as Entry;
-    const code = typeof e.dtype === 'string' && Object.hasOwn(READ, e.dtype) ? e.dtype : bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(READ).join(', ')})`);
+    const code = typeof e.dtype === 'string' && Object.hasOwn(READ, e.dtype) ? e.dtype
+      : bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(READ).join(', ')})`);
     const info = READ[code]!;
-    const shape = Array.isArray(e.shape) && e.shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? (e.shape as number[]) : bad(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    const shape = Array.isArray(e.shape) && e.shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? (e.shape as number[])
+      : bad(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((v) => Number.isSafeInteger(v)))
       bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)} (expected [begin, end])`);
     const [a, b] = offs as [number, number], count = numel(shape);
     if (a < 0 || b < a || b > body.byteLength || b - a !== count * info.bytes)
-      bad(`tensor '${name}' (${code}${fmtShape(shape)}, ${count * info.bytes} bytes) has data offsets [${a}, ${b}] that do not fit its size or the ${body.byteLength}-byte data`);
+      bad(`tensor '${name}' (${code}${fmtShape(shape)}, ${count * info.bytes} bytes) has data offsets [${a}, ${b}] ` +
+        `that do not fit its size or the ${body.byteLength}-byte data`);
     spans.push([a, b, name]);
     entries.push({ name, code, shape, a, b });
   }
@@ -134,7 +139,8 @@ export function decodeSafetensors(bytes: Uint8Array, op = 'loadWeights'): { tens
   }
   // Decoded only now: spans that do not overlap bound the memory by the file's size.
   for (const { name, code, shape, a, b } of entries) {
-    if (code === 'I64' && !fitsInt32(body.subarray(a, b), numel(shape))) bad(`tensor '${name}' (I64) holds values outside int32, which it would load as`);
+    if (code === 'I64' && !fitsInt32(body.subarray(a, b),
+      numel(shape))) bad(`tensor '${name}' (I64) holds values outside int32, which it would load as`);
     tensors[name] = { dtype: READ[code]!.as, shape, data: decodeValues(code, body.subarray(a, b), numel(shape), READ[code]!.as) };
   }
   return { tensors: Object.fromEntries(Object.entries(tensors)), metadata };

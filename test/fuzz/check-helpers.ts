@@ -25,7 +25,8 @@ export interface Failure { mode: Mode; kind: 'mismatch' | 'error'; message: stri
  * TEMPORARY: remove the entry when the scheduler rewrite (issue 10) is merged.
  */
 export const KNOWN_FAILURES: { mode: RegExp; message: RegExp; issue: string }[] = [
-  { mode: /^(maxBuffers=|grad$)/, message: /could not fit kernels in the device storage-buffer limit/, issue: 'issue 10 (scheduler redesign): remove after merge' },
+  { mode: /^(maxBuffers=|grad$)/, message: /could not fit kernels in the device storage-buffer limit/,
+    issue: 'issue 10 (scheduler redesign): remove after merge' },
 ];
 export const isKnown = (f: Failure) => KNOWN_FAILURES.find((k) => k.mode.test(f.mode) && k.message.test(f.message));
 
@@ -65,7 +66,9 @@ export function differ(actual: ArrayLike<number>, expected: ArrayLike<number>, e
       : a === e ? 0 : exact ? Infinity : Math.abs(a - e) / (tol.atol + tol.rtol * Math.abs(e));
     if (err > 1) { bad++; if (err > worstErr || worst < 0) { worstErr = err; worst = i; } }
   }
-  return bad ? `${bad}/${actual.length} elements differ; worst [${worst}]: got ${actual[worst]}, expected ${expected[worst]} (rtol ${tol.rtol}, atol ${tol.atol})` : null;
+  if (!bad) return null;
+  return `${bad}/${actual.length} elements differ; worst [${worst}]: got ${actual[worst]}, expected ${expected[worst]} ` +
+    `(rtol ${tol.rtol}, atol ${tol.atol})`;
 }
 
 /** Runs `f` with compiler options changed for `mode`, restoring them afterwards. */
@@ -83,7 +86,8 @@ async function runMode(prog: Program, mode: Mode): Promise<TypedArray[]> {
   return withMode(mode, async () => {
     if (mode === 'jit') {
       const inputs = freshInputs(prog), ids = [...inputs.keys()];
-      const f = ts.jit((...xs: Tensor[]) => { const env = evaluate(prog, new Map(ids.map((id, i) => [id, xs[i]!]))); return prog.outs.map((o) => env.get(o)!); });
+      const f = ts.jit((...xs: Tensor[]) => { const env = evaluate(prog, new Map(ids.map((id, i) => [id, xs[i]!]))); return prog.outs.map((o) =>
+        env.get(o)!); });
       const outs = await f(...inputs.values());
       return Promise.all(outs.map((t) => t.data()));
     }
@@ -101,7 +105,8 @@ export async function checkMode(prog: Program, mode: Mode): Promise<Failure | nu
   try { expected = reference(outs); } catch (e) { return { mode, kind: 'error', message: `interpreter: ${(e as Error).message}` }; }
   const tol = tolerance(prog);
   let got: TypedArray[];
-  try { got = await runMode(prog, mode); } catch (e) { return { mode, kind: 'error', message: `${(e as Error).name}: ${(e as Error).message.split('\n')[0]}` }; }
+  try { got = await runMode(prog, mode); } catch (e) { return { mode, kind: 'error',
+    message: `${(e as Error).name}: ${(e as Error).message.split('\n')[0]}` }; }
   for (let i = 0; i < outs.length; i++) {
     const d = outs[i]!.dtype, why = differ(got[i]!, expected[i]!, d !== 'float32' && d !== 'float16', tol);
     if (why) return { mode, kind: 'mismatch', message: `output ${prog.outs[i]} (${d}[${outs[i]!.shape.join(',')}]): ${why}` };
@@ -132,7 +137,8 @@ async function checkGradProgram(prog: Program): Promise<Failure | null> {
       }
       const base = Float64Array.from(have), fd = new Float64Array(base.length), h = 1e-5;
       for (let j = 0; j < base.length; j++) {
-        const at = (d: number) => { const v = Float64Array.from(base); v[j] += d; return interpret([lossNode], (n) => (n === node ? v : env.get(n)!))[0]![0]!; };
+        const at = (d: number) => { const v = Float64Array.from(base); v[j] += d; return interpret([lossNode], (n) => (n === node ? v
+          : env.get(n)!))[0]![0]!; };
         fd[j] = (at(h) - at(-h)) / (2 * h);
       }
       const why = differ(analytic[k]!, fd, false, { rtol: 1e-4, atol: 1e-6 * (1 + l0) });
@@ -172,7 +178,8 @@ export const modesOf = (prog: Program): Mode[] => (prog.grad ? ['grad'] : [...MO
 /** Keeps only the steps and inputs the outputs need. */
 export function prune(prog: Program): Program {
   const need = new Set(prog.outs);
-  const steps = [...prog.steps].reverse().filter((s) => { if (!need.has(s.id)) return false; s.args.forEach((a) => need.add(a)); return true; }).reverse();
+  const steps = [...prog.steps].reverse().filter((s) => { if (!need.has(s.id)) return false; s.args.forEach((a) =>
+    need.add(a)); return true; }).reverse();
   return { ...prog, steps, inputs: prog.inputs.filter((i) => need.has(i.id)) };
 }
 
@@ -229,14 +236,18 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
   const every = o.gradEvery ?? 4;
   for (let i = 0; i < o.n; i++) {
     const s = o.seed + i;
-    const prog = generate(s, { grad: i % every === every - 1, f16: o.f16 });
+    const prog = generate(s, { grad: s % every === every - 1, f16: o.f16 }); // a seed always makes the same program
     res.programs++;
     for (const mode of modesOf(prog)) {
       res.runs++;
       const f = await checkMode(prog, mode);
       if (!f) continue;
       const known = isKnown(f);
-      if (known) { res.known.push(`seed ${s} ${mode}: ${f.message} [known: ${known.issue}]`); o.log?.(`known: ${res.known[res.known.length - 1]}`); continue; }
+      if (known) {
+        res.known.push(`seed ${s} ${mode}: ${f.message} [known: ${known.issue}]`);
+        o.log?.(`known: ${res.known[res.known.length - 1]}`);
+        continue;
+      }
       const small = o.shrink === false ? { prog, failure: f } : await shrink(prog, f);
       const text = report(small.prog, small.failure);
       res.failures.push(text);

@@ -152,16 +152,19 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
     () => {
       const a = pick((v) => v.t.dtype !== 'bool' && v.t.size > 0); if (!a) return null;
       const n = 3 + ri(9), shape = [...a.t.shape], dt = a.t.dtype;
-      const fits = (v: Val) => v.t.dtype === dt && v.t.rank <= shape.length && v.t.shape.every((d, i) => d === 1 || d === shape[shape.length - v.t.rank + i]);
+      const fits = (v: Val) => v.t.dtype === dt && v.t.rank <= shape.length && v.t.shape.every((d, i) => d === 1
+        || d === shape[shape.length - v.t.rank + i]);
       const ops: Val[] = [a];
       for (let i = 1; i < n; i++) {
         const old = r() < 0.4 ? pick((v) => fits(v) && !ops.includes(v)) : null;
-        ops.push(old ?? (r() < 0.3 && !grad ? addInput(shape.slice(ri(shape.length + 1)), dt, 'full', pickOf([0, 1, 2])) : freshLike(shape.slice(ri(shape.length + 1)), dt)));
+        ops.push(old ?? (r() < 0.3 && !grad ? addInput(shape.slice(ri(shape.length + 1)), dt, 'full', pickOf([0, 1, 2]))
+          : freshLike(shape.slice(ri(shape.length + 1)), dt)));
       }
       const bound = ops.reduce((m, v) => m + v.bound, 0);
       if (bound > (isI(dt) ? INT_LIMIT : FLOAT_LIMIT)) return null;
       const exact = isI(dt) && ops.every((v) => v.exact);
-      return c(ops, (xs) => xs.slice(1).reduce((acc, x, i) => (i % 3 === 2 && dt !== 'uint32' ? `ts.sub(${acc}, ${x})` : `ts.add(${acc}, ${x})`), xs[0]!),
+      return c(ops, (xs) => xs.slice(1).reduce((acc, x, i) => (i % 3 === 2 && dt !== 'uint32' ? `ts.sub(${acc}, ${x})` : `ts.add(${acc}, ${x})`),
+        xs[0]!),
         (xs) => xs.slice(1).reduce((acc, x, i) => (i % 3 === 2 && dt !== 'uint32' ? ts.sub(acc, x) : ts.add(acc, x)), xs[0]!), bound, exact);
     },
     // pow of a positive base
@@ -178,7 +181,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const a = pick(float); if (!a) return null;
       const op = pickOf(['abs', 'relu', 'leakyRelu', 'elu', 'clip']);
       const code = op === 'clip' ? ([x]: string[]) => `ts.clip(${x}, -0.5, 1)` : ([x]: string[]) => `ts.${op}(${x})`;
-      const run = op === 'clip' ? ([x]: Tensor[]) => ts.clip(x!, -0.5, 1) : ([x]: Tensor[]) => (ts as unknown as Record<string, (t: Tensor) => Tensor>)[op]!(x!);
+      const run = op === 'clip' ? ([x]: Tensor[]) => ts.clip(x!, -0.5, 1) : ([x]: Tensor[]) => (ts as unknown as Record<string, (t: Tensor) =>
+        Tensor>)[op]!(x!);
       return c([a], code, run, a.bound, a.exact && ['abs', 'relu', 'clip'].includes(op));
     },
     // discontinuous ops, on exact operands only
@@ -186,14 +190,16 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       if (grad) return null;
       const a = pick((v) => v.exact && v.t.dtype !== 'bool'); if (!a) return null;
       const op = pickOf(['floor', 'sign', 'mod', 'floorDiv', 'cmp', 'cast']);
-      if (op === 'floor' || op === 'sign') return c([a], ([x]) => `ts.${op}(${x})`, ([x]) => (op === 'floor' ? ts.floor(x!) : ts.sign(x!)), Math.max(1, a.bound), true);
+      if (op === 'floor' || op === 'sign') return c([a], ([x]) => `ts.${op}(${x})`, ([x]) => (op === 'floor' ? ts.floor(x!) : ts.sign(x!)),
+        Math.max(1, a.bound), true);
       if (op === 'mod' || op === 'floorDiv') {
         if (isF(a.t.dtype)) return null; // float mod of exact values still rounds differently near multiples
         const k = pickOf(a.t.dtype === 'uint32' ? [3, 4] : [3, -2, 4]);
         return c([a], ([x]) => `ts.${op}(${x}, ${k})`, ([x]) => (op === 'mod' ? ts.mod(x!, k) : ts.floorDiv(x!, k)), a.bound, true);
       }
       if (op === 'cmp') {
-        const b = pick((v) => v !== a && v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]));
+        const b = pick((v) => v !== a && v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1
+          || d === a.t.shape[a.t.rank - v.t.rank + i]));
         const cmp = pickOf(['lt', 'le', 'gt', 'ge', 'eq', 'ne']);
         const f = (ts as unknown as Record<string, (x: Tensor, y: Tensor | number) => Tensor>)[cmp]!;
         if (!b) return c([a], ([x]) => `ts.${cmp}(${x}, 0)`, ([x]) => f(x!, 0), 1, true);
@@ -210,12 +216,14 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const a = pick((v) => v.t.dtype === 'bool'); if (!a) return null;
       const op = pickOf(['not', 'and', 'or', 'where', 'cast']);
       if (op === 'not') return c([a], ([x]) => `ts.logicalNot(${x})`, ([x]) => ts.logicalNot(x!), 1, a.exact);
-      if (op === 'cast') { const to = pickOf(['float32', 'int32', 'uint32'] as DType[]); return c([a], ([x]) => `ts.castTo(${x}, '${to}')`, ([x]) => ts.castTo(x!, to), 1, true); }
+      if (op === 'cast') { const to = pickOf(['float32', 'int32', 'uint32'] as DType[]); return c([a], ([x]) => `ts.castTo(${x}, '${to}')`, ([x]) =>
+        ts.castTo(x!, to), 1, true); }
       const fits = (v: Val) => v !== a && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]);
       if (op === 'where') {
         const x = pick(fits) ?? freshLike(a.t.shape, pickOf(dtypes));
         const y = pick((v) => fits(v) && v !== x) ?? freshLike(a.t.shape, pickOf(dtypes));
-        return c([a, x, y], ([cc, p, q]) => `ts.where(${cc}, ${p}, ${q})`, ([cc, p, q]) => ts.where(cc!, p!, q!), Math.max(x.bound, y.bound), a.exact && x.exact && y.exact);
+        return c([a, x, y], ([cc, p, q]) => `ts.where(${cc}, ${p}, ${q})`, ([cc, p, q]) => ts.where(cc!, p!, q!), Math.max(x.bound, y.bound), a.exact
+          && x.exact && y.exact);
       }
       const b = pick((v) => fits(v) && v.t.dtype === 'bool') ?? freshLike(a.t.shape, 'bool');
       const f = op === 'and' ? ts.logicalAnd : ts.logicalOr;
@@ -224,11 +232,14 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
     // where with a float condition computed on exact values
     () => {
       const a = pick(); if (!a) return null;
-      const cond = pick((v) => v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]));
+      const cond = pick((v) => v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1
+        || d === a.t.shape[a.t.rank - v.t.rank + i]));
       if (!cond) return null;
-      const b = pick((v) => v !== a && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]) && (!grad || float(v)));
+      const b = pick((v) => v !== a && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i])
+        && (!grad || float(v)));
       const other = b ?? freshLike(a.t.shape, a.t.dtype);
-      return c([cond, a, other], ([k, x, y]) => `ts.where(ts.gt(${k}, 0), ${x}, ${y})`, ([k, x, y]) => ts.where(ts.gt(k!, 0), x!, y!), Math.max(a.bound, other.bound),
+      return c([cond, a, other], ([k, x, y]) => `ts.where(ts.gt(${k}, 0), ${x}, ${y})`, ([k, x, y]) => ts.where(ts.gt(k!, 0), x!, y!),
+        Math.max(a.bound, other.bound),
         cond.exact && a.exact && other.exact);
     },
     // views
@@ -236,7 +247,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const a = pick(); if (!a) return null;
       const s = a.t.shape as number[], n = a.t.size;
       const k = ri(9);
-      if (k === 0) { const f = [1, 2, 3, 4, 6].filter((d) => n % d === 0), d = pickOf(f); return c([a], ([x]) => `ts.reshape(${x}, [${d}, -1])`, ([x]) => ts.reshape(x!, [d, -1]), a.bound, a.exact); }
+      if (k === 0) { const f = [1, 2, 3, 4, 6].filter((d) => n % d === 0), d = pickOf(f); return c([a], ([x]) => `ts.reshape(${x}, [${d}, -1])`,
+        ([x]) => ts.reshape(x!, [d, -1]), a.bound, a.exact); }
       if (k === 1 && s.length > 1) {
         const p = [...s.keys()]; for (let i = p.length - 1; i > 0; i--) { const j = ri(i + 1); [p[i], p[j]] = [p[j]!, p[i]!]; }
         return c([a], ([x]) => `ts.permute(${x}, ${lit(p)})`, ([x]) => ts.permute(x!, p), a.bound, a.exact);
@@ -249,20 +261,26 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
         const p = s.map(() => [ri(2), ri(2)] as [number, number]), v = a.t.dtype === 'bool' ? 0 : pickOf([0, 0, 1]);
         return c([a], ([x]) => `ts.pad(${x}, ${lit(p)}, ${v})`, ([x]) => ts.pad(x!, p, v), Math.max(a.bound, v), a.exact);
       }
-      if (k === 4 && s.length < 4) { const m = 2 + ri(2); return c([a], ([x]) => `ts.expand(ts.unsqueeze(${x}, 0), ${lit([m, ...s])})`, ([x]) => ts.expand(ts.unsqueeze(x!, 0), [m, ...s]), a.bound, a.exact); }
+      if (k === 4 && s.length < 4) { const m = 2 + ri(2); return c([a], ([x]) => `ts.expand(ts.unsqueeze(${x}, 0), ${lit([m, ...s])})`, ([x]) =>
+        ts.expand(ts.unsqueeze(x!, 0), [m, ...s]), a.bound, a.exact); }
       if (k === 5) {
         const ax = ri(s.length || 1);
         if (!s.length) return null;
-        const b = pick((v) => v !== a && v.t.rank === s.length && v.t.shape.every((d, i) => i === ax || d === s[i]) && (!grad || float(v))) ?? freshLike(s.map((d, i) => (i === ax ? 1 + ri(3) : d)), a.t.dtype);
-        return c([a, b], ([x, y]) => `ts.concat([${x}, ${y}], ${ax})`, ([x, y]) => ts.concat([x!, y!], ax), Math.max(a.bound, b.bound), a.exact && b.exact);
+        const b = pick((v) => v !== a && v.t.rank === s.length && v.t.shape.every((d, i) => i === ax || d === s[i]) && (!grad
+          || float(v))) ?? freshLike(s.map((d, i) => (i === ax ? 1 + ri(3) : d)), a.t.dtype);
+        return c([a, b], ([x, y]) => `ts.concat([${x}, ${y}], ${ax})`, ([x, y]) => ts.concat([x!, y!], ax), Math.max(a.bound, b.bound), a.exact
+          && b.exact);
       }
       if (k === 6) {
-        const b = pick((v) => v !== a && v.t.rank === s.length && v.t.shape.every((d, i) => d === s[i]) && (!grad || float(v))) ?? freshLike(s, a.t.dtype);
+        const b = pick((v) => v !== a && v.t.rank === s.length && v.t.shape.every((d, i) => d === s[i]) && (!grad || float(v))) ?? freshLike(s,
+          a.t.dtype);
         const ax = ri(s.length + 1);
-        return c([a, b], ([x, y]) => `ts.stack([${x}, ${y}], ${ax})`, ([x, y]) => ts.stack([x!, y!], ax), Math.max(a.bound, b.bound), a.exact && b.exact);
+        return c([a, b], ([x, y]) => `ts.stack([${x}, ${y}], ${ax})`, ([x, y]) => ts.stack([x!, y!], ax), Math.max(a.bound, b.bound), a.exact
+          && b.exact);
       }
       if (k === 7 && s.length > 1) return c([a], ([x]) => `ts.transpose(${x})`, ([x]) => ts.transpose(x!), a.bound, a.exact);
-      if (k === 8) return c([a], ([x]) => `ts.flatten(ts.squeeze(ts.unsqueeze(${x}, -1)))`, ([x]) => ts.flatten(ts.squeeze(ts.unsqueeze(x!, -1))), a.bound, a.exact);
+      if (k === 8) return c([a], ([x]) => `ts.flatten(ts.squeeze(ts.unsqueeze(${x}, -1)))`, ([x]) => ts.flatten(ts.squeeze(ts.unsqueeze(x!, -1))),
+        a.bound, a.exact);
       return null;
     },
     // reductions
@@ -275,7 +293,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       if (op === 'argmax' || op === 'argmin') {
         if (!a.exact) return null;
         const one = ax[0]!;
-        return c([a], ([x]) => `ts.${op}(${x}, ${one}, ${keep})`, ([x]) => (op === 'argmax' ? ts.argmax(x!, one, keep) : ts.argmin(x!, one, keep)), s[one]!, true);
+        return c([a], ([x]) => `ts.${op}(${x}, ${one}, ${keep})`, ([x]) => (op === 'argmax' ? ts.argmax(x!, one, keep) : ts.argmin(x!, one, keep)),
+          s[one]!, true);
       }
       if ((op === 'logsumexp' || op === 'variance') && !isF(a.t.dtype)) return null;
       if (op === 'logsumexp' && a.bound > 8) return null;
@@ -291,12 +310,14 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const K = a.t.shape[a.t.rank - 1]!;
       if (a.t.rank >= 2 && r() < 0.3) {
         const bound = a.bound * a.bound * K; if (bound > (isI(a.t.dtype) ? INT_LIMIT : FLOAT_LIMIT)) return null;
-        return c([a], ([x]) => `ts.matmul(${x}, ts.transpose(${x}, -2, -1))`, ([x]) => ts.matmul(x!, ts.transpose(x!, -2, -1)), bound, a.exact && isI(a.t.dtype));
+        return c([a], ([x]) => `ts.matmul(${x}, ts.transpose(${x}, -2, -1))`, ([x]) => ts.matmul(x!, ts.transpose(x!, -2, -1)), bound, a.exact
+          && isI(a.t.dtype));
       }
       const N = 1 + ri(6), batch = a.t.rank === 3 && r() < 0.5 ? [a.t.shape[0]!] : [];
       const b = freshLike([...batch, K, N], isF(a.t.dtype) ? a.t.dtype : pickOf(['int32', 'float32'] as DType[]));
       const bound = a.bound * b.bound * K; if (bound > (isI(a.t.dtype) && isI(b.t.dtype) ? INT_LIMIT : FLOAT_LIMIT)) return null;
-      return c([a, b], ([x, y]) => `ts.matmul(${x}, ${y})`, ([x, y]) => ts.matmul(x!, y!), bound, a.exact && b.exact && isI(a.t.dtype) && isI(b.t.dtype));
+      return c([a, b], ([x, y]) => `ts.matmul(${x}, ${y})`, ([x, y]) => ts.matmul(x!, y!), bound, a.exact && b.exact && isI(a.t.dtype)
+        && isI(b.t.dtype));
     },
     // conv2d and pooling on a 4-D value (or a fresh image)
     () => {
@@ -310,12 +331,14 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
         const cout = 1 + ri(4), groups = C! % 2 === 0 && cout % 2 === 0 && r() < 0.3 ? 2 : 1;
         const w = freshLike(nchw ? [cout, C! / groups, kk, kk] : [kk, kk, C! / groups, cout], 'float32');
         const o = { stride, padding, groups, ...(nchw ? { dataFormat: 'NCHW' as const } : {}) };
-        return c([a, w], ([x, y]) => `ts.conv2d(${x}, ${y}, { stride: ${stride}, padding: '${padding}', groups: ${groups}${fmt} })`, ([x, y]) => ts.conv2d(x!, y!, o),
+        return c([a, w], ([x, y]) => `ts.conv2d(${x}, ${y}, { stride: ${stride}, padding: '${padding}', groups: ${groups}${fmt} })`, ([x, y]) =>
+          ts.conv2d(x!, y!, o),
           a.bound * w.bound * kk * kk * C!, false);
       }
       const o = { kernelSize: kk, stride, padding, ...(nchw ? { dataFormat: 'NCHW' as const } : {}) };
       const f = kind === 'max' ? ts.maxPool2d : ts.avgPool2d;
-      return c([a], ([x]) => `ts.${kind}Pool2d(${x}, { kernelSize: ${kk}, stride: ${stride}, padding: '${padding}'${fmt} })`, ([x]) => f(x!, o), a.bound, a.exact && kind === 'max');
+      return c([a], ([x]) => `ts.${kind}Pool2d(${x}, { kernelSize: ${kk}, stride: ${stride}, padding: '${padding}'${fmt} })`, ([x]) => f(x!, o),
+        a.bound, a.exact && kind === 'max');
     },
     // device random numbers and dropout (seeded by a uint32 input)
     () => {
@@ -325,7 +348,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
         const rate = pickOf([0.25, 0.5]);
         return c([a, sd], ([x, s]) => `ts.dropout(${x}, ${rate}, ${s})`, ([x, s]) => ts.dropout(x!, rate, s!), a.bound / (1 - rate), false);
       }
-      return c([a, sd], ([x, s]) => `ts.add(${x}, ts.randomUniform(${lit(a.t.shape)}, ${s}))`, ([x, s]) => ts.add(x!, ts.randomUniform([...a.t.shape], s!)), a.bound + 1, false);
+      return c([a, sd], ([x, s]) => `ts.add(${x}, ts.randomUniform(${lit(a.t.shape)}, ${s}))`, ([x, s]) => ts.add(x!,
+        ts.randomUniform([...a.t.shape], s!)), a.bound + 1, false);
     },
     // nn: softmax, logSoftmax, layerNorm and layers applied to explicit parameters
     () => {
@@ -333,7 +357,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const D = a.t.shape[a.t.rank - 1]!;
       const k = ri(6);
       if (k === 0) return c([a], ([x]) => `ts.softmax(${x}, -1)`, ([x]) => ts.softmax(x!, -1), 1, false);
-      if (k === 1 && a.bound < 50) return c([a], ([x]) => `ts.logSoftmax(${x}, -1)`, ([x]) => ts.logSoftmax(x!, -1), 2 * a.bound + Math.log(D) + 1, false);
+      if (k === 1 && a.bound < 50) return c([a], ([x]) => `ts.logSoftmax(${x}, -1)`, ([x]) => ts.logSoftmax(x!, -1), 2 * a.bound + Math.log(D) + 1,
+        false);
       if (k === 2 && D > 1) {
         const g = freshLike([D], 'float32'), b = freshLike([D], 'float32');
         return c([a, g, b], ([x, p, q]) => `new nn.LayerNormalization(1e-3).apply({ gamma: ${p}, beta: ${q} }, ${x})`,
