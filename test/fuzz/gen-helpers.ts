@@ -63,6 +63,9 @@ interface Val { id: string; t: Tensor; bound: number; exact: boolean }
 interface CandT { args: Val[]; code: (a: string[]) => string; run: (a: Tensor[]) => Tensor; bound: number; exact: boolean }
 type Cand = CandT | null;
 
+/** Whether v broadcasts to `shape` (numpy rules) without changing it. */
+const broadcasts = (v: { t: Tensor }, shape: readonly number[]) =>
+  v.t.rank <= shape.length && v.t.shape.every((d, i) => d === 1 || d === shape[shape.length - v.t.rank + i]);
 const isF = (d: DType) => d === 'float32' || d === 'float16';
 const isI = (d: DType) => d === 'int32' || d === 'uint32';
 const lit = (x: unknown) => JSON.stringify(x);
@@ -135,7 +138,7 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
     () => {
       const a = pick((v) => v.t.dtype !== 'bool'); if (!a) return null;
       const same = (v: Val) => v !== a && v.t.dtype !== 'bool' && (grad ? true : isF(v.t.dtype) === isF(a.t.dtype));
-      let b = pick((v) => same(v) && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]));
+      let b = pick((v) => same(v) && broadcasts(v, a.t.shape));
       if (!b || r() < 0.3) b = freshLike(a.t.shape.slice(ri(a.t.rank + 1)), a.t.dtype);
       const op = pickOf(grad ? ['add', 'sub', 'mul', 'div'] : ['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
       const bound = op === 'mul' ? a.bound * b.bound : op === 'div' ? a.bound * Math.max(1, b.bound) : a.bound + b.bound;
@@ -152,8 +155,7 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
     () => {
       const a = pick((v) => v.t.dtype !== 'bool' && v.t.size > 0); if (!a) return null;
       const n = 3 + ri(9), shape = [...a.t.shape], dt = a.t.dtype;
-      const fits = (v: Val) => v.t.dtype === dt && v.t.rank <= shape.length && v.t.shape.every((d, i) => d === 1
-        || d === shape[shape.length - v.t.rank + i]);
+      const fits = (v: Val) => v.t.dtype === dt && broadcasts(v, shape);
       const ops: Val[] = [a];
       for (let i = 1; i < n; i++) {
         const old = r() < 0.4 ? pick((v) => fits(v) && !ops.includes(v)) : null;
@@ -181,8 +183,8 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       const a = pick(float); if (!a) return null;
       const op = pickOf(['abs', 'relu', 'leakyRelu', 'elu', 'clip']);
       const code = op === 'clip' ? ([x]: string[]) => `ts.clip(${x}, -0.5, 1)` : ([x]: string[]) => `ts.${op}(${x})`;
-      const run = op === 'clip' ? ([x]: Tensor[]) => ts.clip(x!, -0.5, 1) : ([x]: Tensor[]) => (ts as unknown as Record<string, (t: Tensor) =>
-        Tensor>)[op]!(x!);
+      const f = (ts as unknown as Record<string, (t: Tensor) => Tensor>)[op]!;
+      const run = op === 'clip' ? ([x]: Tensor[]) => ts.clip(x!, -0.5, 1) : ([x]: Tensor[]) => f(x!);
       return c([a], code, run, a.bound, a.exact && ['abs', 'relu', 'clip'].includes(op));
     },
     // discontinuous ops, on exact operands only
@@ -198,8 +200,7 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
         return c([a], ([x]) => `ts.${op}(${x}, ${k})`, ([x]) => (op === 'mod' ? ts.mod(x!, k) : ts.floorDiv(x!, k)), a.bound, true);
       }
       if (op === 'cmp') {
-        const b = pick((v) => v !== a && v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1
-          || d === a.t.shape[a.t.rank - v.t.rank + i]));
+        const b = pick((v) => v !== a && v.exact && v.t.dtype !== 'bool' && broadcasts(v, a.t.shape));
         const cmp = pickOf(['lt', 'le', 'gt', 'ge', 'eq', 'ne']);
         const f = (ts as unknown as Record<string, (x: Tensor, y: Tensor | number) => Tensor>)[cmp]!;
         if (!b) return c([a], ([x]) => `ts.${cmp}(${x}, 0)`, ([x]) => f(x!, 0), 1, true);
@@ -218,7 +219,7 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
       if (op === 'not') return c([a], ([x]) => `ts.logicalNot(${x})`, ([x]) => ts.logicalNot(x!), 1, a.exact);
       if (op === 'cast') { const to = pickOf(['float32', 'int32', 'uint32'] as DType[]); return c([a], ([x]) => `ts.castTo(${x}, '${to}')`, ([x]) =>
         ts.castTo(x!, to), 1, true); }
-      const fits = (v: Val) => v !== a && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i]);
+      const fits = (v: Val) => v !== a && broadcasts(v, a.t.shape);
       if (op === 'where') {
         const x = pick(fits) ?? freshLike(a.t.shape, pickOf(dtypes));
         const y = pick((v) => fits(v) && v !== x) ?? freshLike(a.t.shape, pickOf(dtypes));
@@ -232,10 +233,9 @@ export function generate(seed: number, opts: GenOptions = {}): Program {
     // where with a float condition computed on exact values
     () => {
       const a = pick(); if (!a) return null;
-      const cond = pick((v) => v.exact && v.t.dtype !== 'bool' && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1
-        || d === a.t.shape[a.t.rank - v.t.rank + i]));
+      const cond = pick((v) => v.exact && v.t.dtype !== 'bool' && broadcasts(v, a.t.shape));
       if (!cond) return null;
-      const b = pick((v) => v !== a && v.t.rank <= a.t.rank && v.t.shape.every((d, i) => d === 1 || d === a.t.shape[a.t.rank - v.t.rank + i])
+      const b = pick((v) => v !== a && broadcasts(v, a.t.shape)
         && (!grad || float(v)));
       const other = b ?? freshLike(a.t.shape, a.t.dtype);
       return c([cond, a, other], ([k, x, y]) => `ts.where(ts.gt(${k}, 0), ${x}, ${y})`, ([k, x, y]) => ts.where(ts.gt(k!, 0), x!, y!),
