@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getDevice, realizeAll } from '../../index.ts';
+import { compilerOptions, getDevice, realizeAll } from '../../index.ts';
 import { allclose } from '../helpers.ts';
-import { fuzz, KNOWN_FAILURES } from './check-helpers.ts';
+import { checkMode, fuzz, KNOWN_FAILURES, shrink } from './check-helpers.ts';
 import { evaluate, generate, toCode } from './gen-helpers.ts';
 
 test('16 random programs (4 gradient programs) agree with the float64 interpreter in every mode', async () => {
@@ -42,6 +42,28 @@ test('a program printed as code (the form failures are reported in) runs and com
     assert.is(got.length, outs.length);
     for (let i = 0; i < outs.length; i++) allclose(got[i]!, await outs[i]!.data(), { rtol: 1e-6, atol: 1e-6, msg: `output ${prog.outs[i]}` });
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the shrinker cuts a failing program down to the step that fails, still failing the same way', async () => {
+  // An injected compiler failure: every row kernel (a reduction) fails to compile.
+  const saved = compilerOptions.schedule, savedMax = compilerOptions.maxBuffers;
+  compilerOptions.maxBuffers = 4093; // above the device's limit (no effect) but part of the program cache key: nothing cached is reused
+  compilerOptions.schedule = (k, dev) => {
+    if (k.kind === 'row') throw new Error('injected: row kernels fail');
+    return saved?.(k, dev);
+  };
+  try {
+    let seed = 1, prog = generate(seed, { steps: 8 });
+    const reduces = (p: typeof prog) => p.steps.findIndex((st) => /ts\.(sum|mean|max|min|variance|logsumexp|softmax)\(/.test(st.code(st.args)));
+    while (reduces(prog) < 3) prog = generate(++seed, { steps: 8 });
+    const f = await checkMode(prog, 'fused');
+    assert.ok(f && f.kind === 'error' && /injected/.test(f.message), `seed ${seed} fails: ${f?.message}`);
+    const small = await shrink(prog, f!, 30);
+    assert.ok(small.prog.steps.length <= 2 && small.prog.steps.length < prog.steps.length,
+      `shrunk ${prog.steps.length} steps to ${small.prog.steps.length}:\n${toCode(small.prog)}`);
+    assert.match(small.failure.message, /injected/);
+    assert.ok(reduces(small.prog) >= 0, 'the reduction is kept');
+  } finally { compilerOptions.schedule = saved; compilerOptions.maxBuffers = savedMax; }
 });
 
 test.run();
