@@ -18,7 +18,7 @@ export { TesseraError } from './ir/error.ts';
 export type { DType, TypedArray } from './ir/dtype.ts';
 export { stats, resetStats, type Stats } from './runtime/stats.ts';
 export { globalOptions as compilerOptions, lazyGraphLimits } from './runtime/engine.ts';
-export { getDevice, init, requestPreferredDevice, type Device, type DeviceRequirements, type InitOptions } from './runtime/device.ts';
+export { getDevice, recoverDevice, init, requestPreferredDevice, type Device, type DeviceRequirements, type InitOptions } from './runtime/device.ts';
 export { fromGPUBuffer, type FromGPUBufferOptions } from './ops/gpu-buffers.ts';
 export { flush } from './runtime/activity.ts';
 export { tuning, tuningComplete, type TuneMode } from './runtime/tuner.ts';

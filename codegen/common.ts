@@ -27,7 +27,8 @@ export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: N
 
 export function bindBuffers(reads: readonly Node[], outputs: readonly Node[], lanes: 1 | 4 = 1): Bindings {
   const decls: string[] = [], nameOf = new Map<Node, string>(), nodes: Node[] = [];
-  const label = (n: Node) => (n.op === 'input' ? (n.arg as InputArg).name : n.op).replace(/[^A-Za-z0-9]/g, '');
+  // Input names come from users (tensor names in files, layer names): only letters and digits, at most 24, reach the WGSL.
+  const label = (n: Node) => (n.op === 'input' ? (n.arg as InputArg).name : n.op).replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
   const elem = (n: Node) => (lanes === 4 ? `vec4<${storageType(n.dtype)}>` : storageType(n.dtype));
   reads.forEach((n, i) => {
     const name = `in${i}_${label(n)}`;

@@ -3,7 +3,7 @@
  * and making nodes with checked shapes. Every user op validates its input here, at the call,
  * so bad input fails with a TesseraError before anything reaches the GPU.
  */
-import { isFloat, promote, type DType } from '../ir/dtype.ts';
+import { isFloat, promote, roundTo, type DType } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { Node, type BinaryOp, type UnaryOp } from '../ir/node.ts';
 import { broadcastShapes, shapesEqual, type Shape } from '../ir/shape.ts';
@@ -20,7 +20,9 @@ export function scalarDtype(v: number | boolean, like: DType): DType {
   return Number.isInteger(v) ? (like === 'bool' ? 'int32' : like) : 'float32';
 }
 
-export const constant = (v: number, dtype: DType, shape: Shape = []) => Node.make('const', dtype, shape, [], typeof v === 'boolean' ? +v : v);
+/** A constant node; its value is rounded to what the dtype holds (full([2], 0.5, 'int32') is 0, as in numpy and on the GPU). */
+export const constant = (v: number, dtype: DType, shape: Shape = []) =>
+  Node.make('const', dtype, shape, [], isFloat(dtype) ? +v : roundTo(dtype, +v));
 
 export function nodeOf(x: TensorLike, op: string): Node {
   if (x instanceof Tensor) return x.use(op);

@@ -1,8 +1,9 @@
 /** Movement ops. All are views: index expressions over the source, never copies. */
+import { promote } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { Node, type PadArg } from '../ir/node.ts';
 import { normAxes, normAxis, numel, type Shape } from '../ir/shape.ts';
-import { broadcastTo, constant, nodeOf, reshape as reshapeNode, T, whereNode, type TensorLike } from './graph.ts';
+import { broadcastTo, cast, constant, nodeOf, reshape as reshapeNode, T, whereNode, type TensorLike } from './graph.ts';
 import type { Tensor } from './tensor.ts';
 
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
@@ -75,9 +76,12 @@ export function pad(x: TensorLike, pads: readonly (readonly [number, number])[],
   return T(whereNode(mask, padded, constant(value, n.dtype, shape)));
 }
 
+/** Joins tensors along an existing axis; mixed dtypes are promoted (as binary ops do: bool < uint32 < int32 < float16 < float32). */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!xs.length) throw new TesseraError('concat', 'needs at least one tensor');
-  const nodes = xs.map((t) => t.use('concat'));
+  if (!Array.isArray(xs) || !xs.length) throw new TesseraError('concat', 'needs a non-empty array of tensors', 'pass e.g. concat([a, b], axis)');
+  const given = xs.map((t) => nodeOf(t, 'concat'));
+  const dt = given.reduce((d, n) => promote(d, n.dtype), given[0]!.dtype);
+  const nodes = given.map((n) => cast(n, dt));
   const r = nodes[0]!.shape.length, ax = normAxis('concat', axis, r);
   for (const n of nodes)
     if (n.shape.length !== r || n.shape.some((d, i) => i !== ax && d !== nodes[0]!.shape[i]))
@@ -94,10 +98,12 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   return acc!;
 }
 
+/** Joins tensors along a new axis; mixed dtypes are promoted as in concat. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!xs.length) throw new TesseraError('stack', 'needs at least one tensor');
-  const ax = normAxis('stack', axis, xs[0]!.rank + 1);
-  return concat(xs.map((t) => unsqueeze(t, ax)), ax);
+  if (!Array.isArray(xs) || !xs.length) throw new TesseraError('stack', 'needs a non-empty array of tensors', 'pass e.g. stack([a, b], axis)');
+  const ts = xs.map((t) => T(nodeOf(t, 'stack')));
+  const ax = normAxis('stack', axis, ts[0]!.rank + 1);
+  return concat(ts.map((t) => unsqueeze(t, ax)), ax);
 }
 
 export function squeeze(x: TensorLike, axes?: number | readonly number[]): Tensor {

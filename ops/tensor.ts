@@ -9,7 +9,7 @@ import { hostArray, type DType, type TypedArray } from '../ir/dtype.ts';
 import { TesseraError } from '../ir/error.ts';
 import { inputNode, type Node } from '../ir/node.ts';
 import { numel, type Shape } from '../ir/shape.ts';
-import { engine, realize, realizeSoon } from '../runtime/engine.ts';
+import { checkNotTraced, engine, realize, realizeSoon } from '../runtime/engine.ts';
 import { exportBuffer } from '../runtime/external.ts';
 import { bindStorage, Storage, storageOf, unbindStorage } from '../runtime/storage.ts';
 
@@ -44,23 +44,36 @@ export class Tensor {
     return this.node;
   }
 
+  /**
+   * The node to read, checked now: reading a traced tensor (inside jit or grad) throws at the call,
+   * so an un-awaited read fails the trace instead of leaving a rejected promise nobody handles.
+   */
+  private readable(op: string): Node | Promise<never> {
+    let n: Node;
+    try { n = this.use(op); } catch (e) { return Promise.reject(e); }
+    checkNotTraced([n]);
+    return n;
+  }
+
   /** Computes the value (if not yet computed) and keeps it on the device. */
-  async realize(): Promise<this> {
-    const { nodes } = await realize([this.use('realize')]);
-    this.node = nodes[0]!;
-    return this;
+  realize(): Promise<this> {
+    const n = this.readable('realize');
+    if (n instanceof Promise) return n;
+    return realize([n]).then(({ nodes }) => { this.node = nodes[0]!; return this; });
   }
 
   /** The values as a typed array (Float32Array, Int32Array, Uint32Array, or Uint8Array for bool). */
-  async data(): Promise<TypedArray> {
-    const { nodes, data } = await realize([this.use('data')], true);
-    this.node = nodes[0]!;
-    return data![0]!;
+  data(): Promise<TypedArray> {
+    const n = this.readable('data');
+    if (n instanceof Promise) return n;
+    return realize([n], true).then(({ nodes, data }) => { this.node = nodes[0]!; return data![0]!; });
   }
 
   /** The values as nested JS arrays (numbers, or booleans for bool tensors). */
-  async toArray(): Promise<NestedArray> {
-    const d = await this.data();
+  toArray(): Promise<NestedArray> {
+    return this.data().then((d) => this.nest(d));
+  }
+  private nest(d: TypedArray): NestedArray {
     const vals: (number | boolean)[] = this.dtype === 'bool' ? Array.from(d, (v) => v !== 0) : Array.from(d);
     const build = (dim: number, off: number): NestedArray => {
       if (dim === this.rank) return vals[off]!;
@@ -90,9 +103,9 @@ export class Tensor {
   }
 
   /** The single value of a tensor with one element. */
-  async item(): Promise<number> {
+  item(): Promise<number> {
     if (this.size !== 1) throw new TesseraError('item', `tensor of shape [${this.shape.join(', ')}] has ${this.size} elements, not 1`, 'reduce it first, e.g. with sum() or mean()');
-    return (await this.data())[0]!;
+    return this.data().then((d) => d[0]!);
   }
 
   /** Frees the device memory now. Using the tensor afterwards throws. */

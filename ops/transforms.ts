@@ -28,10 +28,11 @@ import { guardBorrowed } from '../runtime/external.ts';
 import { paramValues, type Program } from '../runtime/program.ts';
 import { trackCall } from '../runtime/activity.ts';
 import { submitOpen } from '../runtime/submit.ts';
-import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
+import { bindStorage, currentEpoch, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
 import { flatten } from './pytree.ts';
 import { realizeAll, Tensor } from './tensor.ts';
+import { describeTree, traceError } from './trace-errors.ts';
 
 export interface GradOptions { argnums?: number | number[] }
 
@@ -77,7 +78,8 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
   const holders = flats.map((fl) => fl.leaves.map((t) => { const p = placeholderFor(t, 'param'); back.set(p, t.use(op)); return p; }));
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
-  const out = traced_(() => f(...traced));
+  let out: unknown;
+  try { out = traced_(() => f(...traced)); } catch (e) { traceError(e, op, args); }
   rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
@@ -90,8 +92,12 @@ function scalarOutput(out: unknown, op: string): Node {
     const what = Array.isArray(out) ? 'an array' : out === null ? 'null' : typeof out === 'object' ? 'an object' : typeof out;
     throw new TesseraError(op, `the function must return a scalar Tensor, got ${what}`, 'return e.g. loss.mean()');
   }
-  if (numel(out.shape) !== 1 || !isFloat(out.dtype))
+  if (numel(out.shape) !== 1)
     throw new TesseraError(op, `the function must return a float scalar, got ${out.dtype} of shape ${fmtShape(out.shape)}`, 'reduce the output to one value, e.g. with sum() or mean()');
+  if (!isFloat(out.dtype))
+    throw new TesseraError(op,
+      `the function returned an ${out.dtype} scalar: only float outputs have gradients (integer and bool values are piecewise constant)`,
+      "compute the output in float: castTo(x, 'float32') the integer inputs before the arithmetic, or return a float loss");
   return out.use(op);
 }
 
@@ -186,6 +192,7 @@ export interface Jitted<A extends unknown[], R> {
  */
 export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptions = {}): Jitted<A, R> {
   const cache = new Map<string, Promise<Compiled>>();
+  const traced: string[] = []; // the arguments of earlier traces, for error messages
   let traces = 0, lastDispatches = 0;
   const call = (...args: A): Promise<R> => trackCall(() => run(...args));
   const run = async (...args: A): Promise<R> => {
@@ -193,7 +200,8 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);
     for (const t of flat.leaves) t.use('jit'); // a disposed argument fails before any tracing
-    const sig = flat.structure + '|' + flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';');
+    // Keyed by device too: after a device loss (runtime/device.ts), programs of the lost device are traced again.
+    const sig = `${currentEpoch()}|${flat.structure}|${flat.leaves.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';')}`;
     let cp = cache.get(sig);
     if (!cp) {
       cp = (async () => {
@@ -201,9 +209,14 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         const holders = flat.leaves.map((t) => placeholderFor(t, 'arg'));
         const tracedArgs = flatten(args).unflatten(holders.map((h) => T(h))) as A;
         // Placeholders stay tracers: reading them, now or later, is an error.
-        const out: unknown = traced_(() => f(...tracedArgs));
-        // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
-        if (isThenable(out)) await out;
+        let out: unknown;
+        try {
+          out = traced_(() => f(...tracedArgs));
+          // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
+          if (isThenable(out)) await out;
+        } catch (e) { traceError(e, 'jit', args, traced); }
+        traced.push(describeTree([...args]));
+        if (traced.length > 4) traced.shift();
         rejectAsync(out, 'jit');
         const of = flatten(out);
         const roots = runPasses(substituteRealized(of.leaves.map((t) => t.use('jit'))));
@@ -232,13 +245,13 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     submitOpen();
     if (lazy.length) await realizeAll(lazy);
     const argNodes = flat.leaves.map((t) => t.use('jit'));
-    const storages = [...argNodes, ...c.owned].map(storageOf);
+    const storages = [...argNodes, ...c.owned].map((n) => storageOf(n, 'jit'));
     const e = await engine();
     const guard = guardBorrowed(e, storages);
     const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false, c.params, false);
     // A borrowed buffer's misuse shows as a validation error of the submit: submit inside the scope.
     if (guard) { submitOpen(); await guard(res.nodes); }
-    donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
+    donateArgs(args, opts.donate ?? [], storages, res.nodes.map((n) => storageOf(n)));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };
   Object.defineProperty(call, 'traceCount', { get: () => traces });

@@ -8,6 +8,7 @@
  */
 import { TesseraError } from '../ir/error.ts';
 import type { DeviceCaps } from '../codegen/common.ts';
+import { bumpDeviceEpoch } from './storage.ts';
 
 export interface Device {
   gpu: GPUDevice;
@@ -49,8 +50,32 @@ async function getGPU(): Promise<GPU> {
 /** Tessera's device if it is chosen and ready (after `await init()` or the first realization), else null. */
 export const deviceNow = (): Device | null => resolved;
 
+/**
+ * Device loss (the GPU process crashed, the driver reset, or `device.destroy()`): every later call
+ * throws a TesseraError saying so, until `recoverDevice()`; then the next call opens a new device.
+ * Tensors made from JS data upload again by themselves; tensors computed on the lost device report
+ * that their data is gone. Sticky on purpose: code that holds GPU results must learn they are lost.
+ */
+let lostInfo: { reason: string; message: string } | null = null;
+
+export function deviceLostError(op = 'device'): TesseraError {
+  const why = lostInfo ? `${lostInfo.reason}${lostInfo.message ? `: ${lostInfo.message}` : ''}` : 'unknown reason';
+  return new TesseraError(op, `the WebGPU device was lost (${why}); tensors computed on it are gone`,
+    'call recoverDevice() to open a new device on the next call, then recompute lost tensors (tensors made from JS data upload again by themselves)');
+}
+/** Whether the device was lost (and recoverDevice() not yet called). */
+export const deviceIsLost = () => lostInfo !== null;
+/** Throws the device-lost error when the device was lost. */
+export function checkDevice(op = 'device'): void { if (lostInfo) throw deviceLostError(op); }
+const lostListeners: (() => void)[] = [];
+/** Calls `f` whenever a device is lost (after the error state is set). */
+export function onDeviceLost(f: () => void): void { lostListeners.push(f); }
+/** After a device loss: lets the next call open a new device. */
+export function recoverDevice(): void { lostInfo = null; }
+
 /** Tessera's device; created on the first call (the first realization) unless `init` chose one. */
 export function getDevice(): Promise<Device> {
+  checkDevice();
   current ??= requestPreferredDevice().then((d) => adoptDevice(d)).catch((e) => { current = null; throw e; });
   return current;
 }
@@ -148,7 +173,12 @@ export async function requestPreferredDevice(adapter?: GPUAdapter, extra: Device
 function adoptDevice(gpuDevice: GPUDevice, adapter?: GPUAdapter): Device {
   gpuDevice.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`tessera: WebGPU device lost: ${info.message}`);
-    if (resolved?.gpu === gpuDevice) { current = null; resolved = null; }
+    if (resolved?.gpu !== gpuDevice) return;
+    current = null;
+    resolved = null;
+    lostInfo = { reason: info.reason ?? 'unknown', message: info.message ?? '' };
+    bumpDeviceEpoch();
+    for (const f of lostListeners) f();
   });
   const L = gpuDevice.limits, has = (f: string) => gpuDevice.features.has(f);
   const info = (gpuDevice as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? adapter?.info ?? ({} as GPUAdapterInfo);

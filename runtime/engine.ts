@@ -10,32 +10,43 @@ import { f16ToF32, hostArray, type TypedArray } from '../ir/dtype.ts';
 import { inputNode, Node, toposort } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { numel } from '../ir/shape.ts';
-import { deviceNow, getDevice, type Device } from './device.ts';
+import { deviceIsLost, deviceLostError, deviceNow, getDevice, onDeviceLost, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { checkBindingLimit, compileProgram, paramValues, structureKey, type CompileOptions, type Program } from './program.ts';
+import { readFailure, scoped } from './faults.ts';
 import { counters } from './stats.ts';
 import { chooseSchedule, tunedLater } from './tuner.ts';
 import { trackCall } from './activity.ts';
 import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
-import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
+import { bindStorage, currentEpoch, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 import { guardBorrowed } from './external.ts';
 
-export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
+export interface Engine {
+  dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>>;
+  /** The device epoch it was made in (storage.ts): work for a lost device fails instead of mixing buffers of two devices. */
+  epoch: number;
+}
 
 let engineP: Promise<Engine> | null = null;
 let ready: Engine | null = null;
+// The default schedule choosers, bound to the current engine (replaced when a lost device's engine is).
+let tunerOf: CompileOptions['schedule'] | undefined;
+let laterOf: CompileOptions['later'] | undefined;
+// A lost device takes its buffers, pipelines and programs with it: the next engine starts afresh.
+onDeviceLost(() => { engineP = null; ready = null; counters.liveBuffers = 0; counters.bytesAllocated = 0; });
 function makeEngine(dev: Device): Engine {
   const pool = new BufferPool(dev.gpu);
   setPool(pool);
-  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
-  globalOptions.schedule ??= (k) => chooseSchedule(k, e);
-  globalOptions.later ??= (k) => tunedLater(k, e);
+  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map(), epoch: currentEpoch() };
+  if (globalOptions.schedule === undefined || globalOptions.schedule === tunerOf) globalOptions.schedule = tunerOf = (k) => chooseSchedule(k, e);
+  if (globalOptions.later === undefined || globalOptions.later === laterOf) globalOptions.later = laterOf = (k) => tunedLater(k, e);
   return ready = e;
 }
 export function engine(): Promise<Engine> {
+  if (deviceIsLost()) return Promise.reject(deviceLostError());
   engineP ??= getDevice().then((dev) => ready ?? makeEngine(dev)).catch((e) => { engineP = null; throw e; });
   return engineP;
 }
@@ -111,7 +122,7 @@ export function aliasOf(n: Node): Node | null {
 const MAX_PROGRAMS = 512;
 
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
-  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(roots, inputs)}`;
+  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${structureKey(roots, inputs)}`; // maxBuffers changes the schedule
   let p = e.programs.get(key);
   if (p) {
     counters.programCacheHits++;
@@ -132,6 +143,13 @@ export const tracers = new WeakSet<Node>();
 type Realized = { nodes: Node[]; data?: TypedArray[] };
 /** Which results to read back: all, none, or per node (entries of roots not read are absent). */
 type ReadMask = boolean | readonly boolean[];
+
+/** Throws when a graph reads a placeholder of a trace: a traced function tried to read a value. */
+export function checkNotTraced(nodes: readonly Node[]): void {
+  for (const n of inputsOf(nodes))
+    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)',
+      'return the tensor from the function and read it outside');
+}
 
 /**
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
@@ -203,20 +221,28 @@ async function cutLongGraph(roots: readonly Node[]): Promise<boolean> {
 }
 
 async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Realized> {
-  const e = await engine();
-  checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
+  // Before the first await: a dispose() right after this call cannot free what it reads.
+  const op = read ? 'data' : 'realize';
   let subst = substituteRealized(nodes);
-  if (await cutLongGraph(subst)) subst = substituteRealized(nodes);
-  const roots = runPasses(subst);
-  const inputs = inputsOf(roots);
-  for (const n of inputs)
-    if (tracers.has(n)) throw new TesseraError('jit', 'cannot read the value of a traced tensor inside a traced function (jit, grad)', 'return the tensor from the function and read it outside');
-  const storages = inputs.map(storageOf); // throws for disposed inputs, before any GPU work
+  let roots = runPasses(subst);
+  let inputs = inputsOf(roots);
+  checkNotTraced(inputs);
+  let storages = inputs.map((n) => storageOf(n, op)); // throws for disposed inputs, before any GPU work
   // Hold the inputs until the work is submitted: a dispose() while the program compiles must not
   // free (and send back to the pool) a buffer this realization is about to read.
-  for (const s of storages) s.retain();
+  const held = [...storages];
+  for (const s of held) s.retain();
   let result: ReturnType<typeof execute>;
   try {
+    const e = await engine();
+    checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
+    if (await cutLongGraph(subst)) {
+      subst = substituteRealized(nodes);
+      roots = runPasses(subst);
+      inputs = inputsOf(roots);
+      storages = inputs.map((n) => storageOf(n, op));
+      for (const s of storages) { s.retain(); held.push(s); }
+    }
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
     const guard = guardBorrowed(e, storages);
@@ -224,7 +250,7 @@ async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Reali
     // A borrowed buffer's misuse shows as a validation error of the submit: submit inside the scope.
     if (guard) { submitOpen(); await guard(result.nodes); }
   } finally {
-    for (const s of storages) s.release();
+    for (const s of held) s.release();
   }
   // An input stays its own node: a fresh alias would keep the buffer alive (until collected) after dispose().
   const outs = result.nodes.map((out, i) => {
@@ -244,6 +270,31 @@ async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Reali
  */
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[],
   read: ReadMask, params?: Float32Array, fresh = true): { nodes: Node[]; data?: Promise<TypedArray[]> } {
+  if (e.epoch !== currentEpoch()) throw deviceLostError('realize'); // lost while this work was being compiled
+  const { value: { nodes, made, staging }, error } = scoped(e.dev.gpu, () => encodeWork(e, program, roots, compute, storages, inputs, read, params, fresh));
+  // A failed allocation leaves invalid buffers: results report the error, and the pool drops what it keeps.
+  error.then((err) => { if (err) { for (const s of made) s.error = err; e.pool.trim(); } });
+  if (!read) return { nodes };
+  // Entries of roots not read are absent (a sparse array).
+  const data = Promise.all(staging.map(async (st, i) => {
+    if (!st) return undefined as unknown as TypedArray;
+    try {
+      await st.mapAsync(MapMode.READ);
+    } catch (err) {
+      st.destroy();
+      return readFailure(e.dev.gpu, (await error) ?? err);
+    }
+    const out = decode(nodes[i]!, st.getMappedRange());
+    st.unmap();
+    st.destroy();
+    return out;
+  })).then(async (d) => { const err = await error; if (err) throw err; return d; });
+  return { nodes, data };
+}
+
+/** Encodes `program` into the open command encoder (runtime/submit.ts), and the readbacks of `read`. */
+function encodeWork(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[],
+  inputs: readonly Node[], read: ReadMask, params: Float32Array | undefined, fresh: boolean) {
   // Writes through the queue (uploads, parameters) first: they submit the open encoder before it is taken.
   const inBufs = storages.map((s) => s.binding(ensureUploaded(e, s)));
   program.writeParams(e.dev, params);
@@ -259,7 +310,6 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     bindStorage(out, s);
     return out;
   });
-  let data: Promise<TypedArray[]> | undefined;
   let staging: (GPUBuffer | null)[] = [];
   if (read) {
     staging = result.map((n, i) => {
@@ -272,16 +322,7 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     counters.readbacks += staging.filter(Boolean).length;
     submitOpen(); // a readback needs the work submitted now; otherwise it is submitted at the end of this task
   }
-  // Entries of roots not read are absent (a sparse array).
-  if (read) data = Promise.all(staging.map(async (st, i) => {
-    if (!st) return undefined as unknown as TypedArray;
-    await st.mapAsync(MapMode.READ);
-    const out = decode(result[i]!, st.getMappedRange());
-    st.unmap();
-    st.destroy();
-    return out;
-  }));
-  return { nodes: result, data };
+  return { nodes: result, made: [...made.values()], staging };
 }
 
 function decode(n: Node, raw: ArrayBuffer): TypedArray {

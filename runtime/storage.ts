@@ -14,13 +14,26 @@ import type { BufferPool } from './pool.ts';
 let pool: BufferPool | null = null;
 export const setPool = (p: BufferPool) => { pool = p; };
 
+/** Counts devices lost: a buffer made on an earlier device is gone (runtime/device.ts bumps it). */
+let deviceEpoch = 0;
+export const currentEpoch = () => deviceEpoch;
+export function bumpDeviceEpoch(): void { deviceEpoch++; }
+
 export class Storage {
-  buffer: GPUBuffer | null = null;
+  private buf: GPUBuffer | null = null;
+  private epoch = deviceEpoch;
   refs = 0;
   freed = false;
   /** Set for an application's buffer (fromGPUBuffer): the data starts at `offset` bytes. */
   borrowed: { offset: number } | null = null;
+  /** Set when the computation that wrote this buffer failed on the device (out of memory): reading it throws this. */
+  error: Error | null = null;
   constructor(readonly dtype: DType, readonly numel: number, public host: TypedArray | null) {}
+  /** The GPU buffer, if it lives on the current device (after a device loss, host data is uploaded again). */
+  get buffer(): GPUBuffer | null { return this.epoch === deviceEpoch ? this.buf : null; }
+  set buffer(b: GPUBuffer | null) { this.buf = b; this.epoch = deviceEpoch; }
+  /** True when the data lived only in a buffer of a device that has been lost. */
+  get lost(): boolean { return this.buf !== null && this.epoch !== deviceEpoch && !this.host; }
   get bytes(): number { return this.numel * byteSize(this.dtype); }
   /** Byte offset of the data in `buffer` (non-zero only for a borrowed buffer). */
   get offset(): number { return this.borrowed?.offset ?? 0; }
@@ -43,8 +56,10 @@ export class Storage {
   release(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
-    if (this.buffer && pool && !this.borrowed) pool.release(this.buffer);
-    this.buffer = null;
+    // A borrowed buffer is the application's; a buffer of a lost device is gone with it; one a
+    // failed computation wrote may be invalid: none of them is pooled.
+    if (this.buffer && pool && !this.borrowed) { if (this.error) this.buffer.destroy(); else pool.release(this.buffer); }
+    this.buf = null;
     this.host = null;
   }
 }
@@ -65,11 +80,20 @@ export function unbindStorage(node: Node): void {
   finalizer.unregister(node);
   s.release();
 }
-export function storageOf(node: Node): Storage {
+/** The storage of an input node; `op` names the call for the error when the data was disposed. */
+export function storageOf(node: Node, op = 'realize'): Storage {
   const s = storageOfNode.get(node);
-  if (!s || s.freed) throw new TesseraError('realize', `input ${node} has been disposed`, 'do not use a tensor (or a result computed from it) after dispose()');
+  if (s?.lost)
+    throw new TesseraError(op,
+      `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) was computed on a WebGPU device that has been lost, and its data is gone`,
+      'recompute it from data you still have (tensors made from JS data upload again by themselves); see recoverDevice()');
+  if (s?.error) throw s.error;
+  if (!s || s.freed)
+    throw new TesseraError(op,
+      `a tensor (${node.dtype}, shape [${node.shape.join(', ')}]) that this result is computed from was disposed before the result was computed`,
+      'dispose a tensor only after every result computed from it is realized (await result.realize() or data() first), or keep it alive');
   return s;
 }
-export const hasStorage = (node: Node) => storageOfNode.has(node) && !storageOfNode.get(node)!.freed;
+export const hasStorage = (node: Node) => { const s = storageOfNode.get(node); return !!s && !s.freed && !s.lost && !s.error; };
 /** The host copy of an input's data, if it has one (tensors made from JS data; not GPU results). */
 export const hostDataOf = (node: Node): TypedArray | null => storageOfNode.get(node)?.host ?? null;

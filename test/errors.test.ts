@@ -117,7 +117,7 @@ test('use of a disposed tensor', async () => {
   await y.realize();
   const z = y.mul(2);
   y.dispose();
-  await rejects(() => z.data(), 'dispose', '[2,2]');
+  await rejects(() => z.data(), 'dispose', '[2, 2]');
   // disposing twice is harmless; a reshape sharing the buffer keeps it alive
   x.dispose();
   const w = ts.tensor([5, 6, 7, 8], { dtype: 'float32' });

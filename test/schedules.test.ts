@@ -25,7 +25,7 @@ async function runWith(t: Tensor, s: Schedule, msg: string): Promise<void> {
   const roots = runPasses([t.node]);
   const inputs = inputsOf(roots);
   const program = await compileProgram(roots, inputs, e.dev, e.pipelines, { fuse: true, schedule: (k) => (k.kind === 'elementwise' ? undefined : s) });
-  const { data } = execute(e, program, roots, roots, inputs.map(storageOf), inputs, true);
+  const { data } = execute(e, program, roots, roots, inputs.map((n) => storageOf(n)), inputs, true);
   const got = (await data!)[0]!;
   const expected = interpret([t.node], (n: Node) => hostDataOf(n)!)[0]!;
   allclose(got, expected, { rtol: 2e-4, atol: 2e-5, msg });

@@ -70,7 +70,7 @@ test('a schedule found later is swapped into the compiled program, and results s
   const swap: { to?: () => void } = {};
   const later = (k: { kind: string }) => (k.kind === 'matmul' ? new Promise<typeof other>((r) => { swap.to = () => r(other); }) : undefined);
   const program = await compileProgram(roots, inputs, e.dev, e.pipelines, { fuse: true, later });
-  const run = async () => (await execute(e, program, roots, roots, inputs.map(storageOf), inputs, true).data!)[0]!;
+  const run = async () => (await execute(e, program, roots, roots, inputs.map((n) => storageOf(n)), inputs, true).data!)[0]!;
   const before = program.steps.map((s) => s.code.wgsl).join('\n');
   close(await run(), want!, 'heuristic', { rtol: 1e-4, atol: 1e-5 });
   const swapped = stats().kernelsSwapped;

@@ -84,7 +84,7 @@ export async function profileWith(opts: ProfileOptions, target: Target | Model, 
   const inputs = inputsOf(a.roots);
   const compute = [...new Set(a.roots.filter((r) => !aliasOf(r)))];
   const program = await programFor(e, compute, inputs, globalOptions);
-  const storages = inputs.map(storageOf);
+  const storages = inputs.map((n) => storageOf(n));
   for (const s of storages) s.retain();
   let times: number[], totalMs: number;
   const method = e.dev.caps.timestamps ? 'timestamp-query' : 'dispatch alone';

@@ -80,8 +80,16 @@ export function conv2d(input: TensorLike, weight: TensorLike, opts: Conv2dOption
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const [KH, KW, Cg, Cout] = w.shape as [number, number, number, number];
   const G = opts.groups ?? 1;
-  if (!Number.isInteger(G) || G < 1 || C % G || Cout % G || Cg * G !== C)
-    throw new TesseraError('conv2d', `input has ${C} channels, weight expects ${Cg} per group with groups=${G} and ${Cout} outputs`, 'make Cin = groups * weight in-channels and Cout divisible by groups');
+  if (!Number.isInteger(G) || G < 1 || C % G || Cout % G || Cg * G !== C) {
+    // The channel axis the other layout would read: a likely sign of NCHW data passed as NHWC, or the reverse.
+    const other = nchw ? x.shape[2]! : x.shape[1]!, fmt = nchw ? 'NCHW' : 'NHWC';
+    const swapped = Number.isInteger(G) && G >= 1 && Cg * G === other
+      ? `; its ${nchw ? 'last' : 'second'} axis has ${other} = groups * ${Cg}, so the data may be ${nchw ? 'NHWC' : 'NCHW'}` : '';
+    throw new TesseraError('conv2d', `input ${fmtShape(nodeOf(input, 'conv2d').shape)} read as ${fmt} (dataFormat '${fmt}') has ${C} channels, ` +
+      `weight ${fmtShape(nodeOf(weight, 'conv2d').shape)} expects ${Cg} per group with groups=${G} and ${Cout} outputs${swapped}`,
+    swapped ? `pass dataFormat: '${nchw ? 'NHWC' : 'NCHW'}' (weights then ${nchw ? '[KH, KW, Cin/groups, Cout]' : '[Cout, Cin/groups, KH, KW]'}), ` +
+      'or transpose the input' : 'make Cin = groups * weight in-channels and Cout divisible by groups');
+  }
   const s = pair(opts.stride, 1), d = pair(opts.dilation, 1);
   const [[pt, pb], [pl, pr]] = resolvePadding(opts.padding, H, W, [KH, KW], s, d);
   const xp = pt || pb || pl || pr ? pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;

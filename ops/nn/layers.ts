@@ -124,6 +124,16 @@ export abstract class Layer {
 }
 
 /** Points `target` at `value`'s graph node: everyone holding `target` sees the new value. */
+/** Throws a TesseraError unless `x` is a Layer (a plain function or a config object is a common slip). */
+export function checkLayer(x: unknown, op: string): asserts x is Layer {
+  if (x instanceof Layer) return;
+  const what = typeof x === 'function' ? `a plain function${x.name ? ` (${x.name})` : ''}` : x === null ? 'null' : Array.isArray(x) ? 'an array'
+    : typeof x;
+  throw new TesseraError(op, `expected a layer, got ${what}`,
+    typeof x === 'function' ? "use a layer (new Activation('relu'), new Dense(8), ...) or subclass Layer to wrap a custom computation"
+      : 'pass layer instances, e.g. new Dense(8)');
+}
+
 export function assignTensor(target: Tensor, value: Tensor): void { target.node = value.use('assign'); }
 
 // ---------------------------------------------------------------------------------------------

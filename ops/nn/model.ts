@@ -28,7 +28,7 @@ import { castTo } from '../elementwise.ts';
 import { fromHost, Tensor } from '../tensor.ts';
 import { activations } from './activations.ts';
 import { checkBatched, batchBounds, gather, permutation, rows, split, toHost, type Data, type HostData } from './data.ts';
-import { assignTensor, uniqueName, type ApplyContext, type Layer, type Params } from './layers.ts';
+import { assignTensor, checkLayer, uniqueName, type ApplyContext, type Layer, type Params } from './layers.ts';
 import { getLoss, type Loss, type LossSpec } from './losses.ts';
 import { getMetric, type Metric, type MetricSpec } from './metrics.ts';
 import { getOptimizer, type Optimizer, type OptimizerSpec, type OptState } from './optimizers.ts';
@@ -433,7 +433,7 @@ export class Sequential extends Model {
   get inputShape(): Shape | null { return this.builtShape; }
 
   add(layer: Layer): this {
-    if (!layer || typeof (layer as Layer).apply !== 'function') throw new TesseraError('Sequential', `expected a layer, got ${typeof layer}`);
+    checkLayer(layer, 'Sequential');
     this.stack.push(layer);
     const first = this.stack[0]!;
     if (this.built) this.buildLayers([layer], this.computeOutputShape(this.builtShape!, this.stack.length - 1));

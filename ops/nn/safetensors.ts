@@ -76,29 +76,81 @@ function decodeValues(code: string, raw: Uint8Array, n: number, as: DType): Type
   return out;
 }
 
-/** Parses safetensors bytes; throws a TesseraError for anything malformed. */
+/** The largest header we parse (the reference implementation's limit): a length field past it is a bomb, not a header. */
+const MAX_HEADER = 100 * 1024 * 1024;
+
+interface Entry { dtype: unknown; shape: unknown; data_offsets: unknown }
+
+/**
+ * Parses safetensors bytes; anything malformed is a TesseraError naming what is wrong (header
+ * length past the file or over 100 MB, a header that is not UTF-8 JSON of objects, unknown dtypes,
+ * bad shapes, offsets out of range, overlapping or not matching the shape, integers that do not
+ * fit int32). Memory use is bounded by the file's size.
+ */
 export function decodeSafetensors(bytes: Uint8Array, op = 'loadWeights'): { tensors: Record<string, RawTensor>; metadata: Metadata } {
   const bad = (why: string): never => { throw new TesseraError(op, `not a valid safetensors file: ${why}`, 'pass bytes or a file written by saveWeights (or any safetensors writer)'); };
+  if (!(bytes instanceof Uint8Array)) bad(`expected bytes (Uint8Array), got ${typeof bytes}`);
   if (bytes.byteLength < 8) bad(`${bytes.byteLength} bytes is shorter than the 8-byte header length`);
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (n > bytes.byteLength - 8) bad(`header length ${n} exceeds the file size ${bytes.byteLength}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  try { header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))); } catch { return bad('the header is not JSON'); }
+  const big = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (big > BigInt(bytes.byteLength - 8)) bad(`header length ${big} exceeds the file size ${bytes.byteLength}`);
+  const n = Number(big);
+  if (n > MAX_HEADER) bad(`header length ${n} is over the ${MAX_HEADER}-byte limit`);
+  let text = '';
+  try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)); } catch { bad('the header is not UTF-8 text'); }
+  let header: unknown;
+  try { header = JSON.parse(text); } catch { bad('the header is not JSON'); }
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    bad(`the header is JSON ${Array.isArray(header) ? 'array' : header === null ? 'null' : typeof header}, not an object`);
   const body = bytes.subarray(8 + n);
-  const tensors: Record<string, RawTensor> = {};
+  const tensors: Record<string, RawTensor> = Object.create(null);
   let metadata: Metadata = {};
-  for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = e as unknown as Metadata; continue; }
-    const info = READ[e?.dtype];
-    if (!info) bad(`tensor '${name}' has unsupported dtype ${e?.dtype}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`tensor '${name}' has an invalid shape`);
-    const [a, b] = e.data_offsets ?? [];
-    const count = numel(e.shape);
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a! < 0 || b! > body.byteLength || b! - a! !== count * info!.bytes)
-      bad(`tensor '${name}' (${e.dtype}${fmtShape(e.shape)}) has data offsets [${a}, ${b}] that do not fit its size or the file`);
-    tensors[name] = { dtype: info!.as, shape: e.shape, data: decodeValues(e.dtype, body.subarray(a, b), count, info!.as) };
+  const spans: [number, number, string][] = [];
+  const entries: { name: string; code: string; shape: number[]; a: number; b: number }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) =>
+        typeof v === 'string')) bad('__metadata__ must map names to strings');
+      metadata = { ...(raw as Metadata) };
+      continue;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(`the entry of tensor '${name}' is not an object`);
+    const e = raw as Entry;
+    const code = typeof e.dtype === 'string' && Object.hasOwn(READ, e.dtype) ? e.dtype
+      : bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(READ).join(', ')})`);
+    const info = READ[code]!;
+    const shape = Array.isArray(e.shape) && e.shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? (e.shape as number[])
+      : bad(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((v) => Number.isSafeInteger(v)))
+      bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)} (expected [begin, end])`);
+    const [a, b] = offs as [number, number], count = numel(shape);
+    if (a < 0 || b < a || b > body.byteLength || b - a !== count * info.bytes)
+      bad(`tensor '${name}' (${code}${fmtShape(shape)}, ${count * info.bytes} bytes) has data offsets [${a}, ${b}] ` +
+        `that do not fit its size or the ${body.byteLength}-byte data`);
+    spans.push([a, b, name]);
+    entries.push({ name, code, shape, a, b });
   }
-  return { tensors, metadata };
+  spans.sort((x, y) => x[0] - y[0]);
+  let last: [number, number, string] | null = null; // the span reaching furthest so far
+  for (const sp of spans) {
+    if (sp[1] === sp[0]) continue; // empty tensors take no bytes
+    if (last && sp[0] < last[1]) bad(`the data of tensors '${last[2]}' and '${sp[2]}' overlap ([${last[0]}, ${last[1]}] and [${sp[0]}, ${sp[1]}])`);
+    if (!last || sp[1] > last[1]) last = sp;
+  }
+  // Decoded only now: spans that do not overlap bound the memory by the file's size.
+  for (const { name, code, shape, a, b } of entries) {
+    if (code === 'I64' && !fitsInt32(body.subarray(a, b),
+      numel(shape))) bad(`tensor '${name}' (I64) holds values outside int32, which it would load as`);
+    tensors[name] = { dtype: READ[code]!.as, shape, data: decodeValues(code, body.subarray(a, b), numel(shape), READ[code]!.as) };
+  }
+  return { tensors: Object.fromEntries(Object.entries(tensors)), metadata };
+}
+
+/** Whether every little-endian int64 in `raw` fits in int32. */
+function fitsInt32(raw: Uint8Array, n: number): boolean {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  for (let i = 0; i < n; i++) { const v = dv.getBigInt64(8 * i, true); if (v < -2147483648n || v > 2147483647n) return false; }
+  return true;
 }
 
 /** Node's fs, imported only when a path is used (a variable specifier keeps bundlers away). */
