@@ -23,13 +23,15 @@ import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } f
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
 let engineP: Promise<Engine> | null = null;
+/** The engine once created (realizeNow needs it without awaiting). */
+let engineNow: Engine | null = null;
 export function engine(): Promise<Engine> {
   engineP ??= getDevice().then((dev) => {
     const pool = new BufferPool(dev.gpu);
     setPool(pool);
     const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
     globalOptions.schedule ??= (k) => chooseSchedule(k, e);
-    return e;
+    return (engineNow = e);
   }).catch((e) => { engineP = null; throw e; });
   return engineP;
 }
@@ -90,11 +92,16 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
   } else {
     if (e.programs.size >= MAX_PROGRAMS) e.programs.delete(e.programs.keys().next().value!);
     p = compileProgram(roots, inputs, e.dev, e.pipelines, opts);
+    const compiling = p;
+    compiling.then((prog) => compiled.set(compiling, prog), () => {});
     e.programs.set(key, p);
     p.catch(() => e.programs.delete(key));
   }
   return p;
 }
+
+/** Programs whose compilation finished (realizeNow runs only those). */
+const compiled = new WeakMap<Promise<Program>, Program>();
 
 /** Placeholder nodes of a trace (jit, grad): they have no data, so reading them is an error. */
 export const tracers = new WeakSet<Node>();
@@ -129,6 +136,29 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
     return out;
   });
   return { nodes: outs, data: await result.data };
+}
+
+/**
+ * Realizes `nodes` synchronously when the program for their graph's structure is compiled
+ * already; returns null (doing nothing) otherwise. For callers that cannot yield to await a
+ * compile, e.g. the tfjs backend's cap on long synchronous bursts of kernels.
+ */
+export function realizeNow(nodes: readonly Node[]): Node[] | null {
+  const e = engineNow;
+  if (!e) return null;
+  const roots = runPasses(substituteRealized(nodes));
+  const inputs = inputsOf(roots);
+  const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
+  const p = e.programs.get(`${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(compute, inputs)}`);
+  const program = p && compiled.get(p);
+  if (!program) return null;
+  counters.programCacheHits++;
+  const result = execute(e, program, roots, compute, inputs.map(storageOf), inputs, false);
+  return result.nodes.map((out, i) => {
+    if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
+    realizedAs.set(nodes[i]!, out);
+    return out;
+  });
 }
 
 /**
