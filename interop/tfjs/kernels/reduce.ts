@@ -5,11 +5,12 @@ import { softmax } from '../../../ops/nn/functional.ts';
 import type { Tensor } from '../../../ops/tensor.ts';
 import { kernel } from '../kernel.ts';
 
-interface ReduceAttrs { axis: number | number[]; keepDims: boolean }
+/** tfjs names the axes `axis`, except Max (`reductionIndices`). */
+interface ReduceAttrs { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean }
 type Reducer = (x: Tensor, axes: number[] | undefined, keep: boolean) => Tensor;
 /** tfjs's axis attribute: one axis, a list, or null/undefined for all axes. */
 const axesOf = (a: number | number[] | null | undefined) => (a == null ? undefined : typeof a === 'number' ? [a] : [...a]);
-const reducer = (name: string, f: Reducer) => kernel<ReduceAttrs>(name, ({ x }, a) => f(x!, axesOf(a.axis), a.keepDims));
+const reducer = (name: string, f: Reducer) => kernel<ReduceAttrs>(name, ({ x }, a) => f(x!, axesOf(a.axis ?? a.reductionIndices), a.keepDims));
 
 export const reduceKernels = [
   reducer('Sum', sum),
