@@ -10,7 +10,7 @@ import { inputNode, Node, toposort } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
-import { getDevice, type Device } from './device.ts';
+import { deviceNow, getDevice, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
@@ -19,21 +19,31 @@ import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
+import { guardBorrowed, needsValidation } from './external.ts';
+import { track } from './flush.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
 let engineP: Promise<Engine> | null = null;
-/** The engine once created (realizeNow needs it without awaiting). */
-let engineNow: Engine | null = null;
+let ready: Engine | null = null;
+function makeEngine(dev: Device): Engine {
+  const pool = new BufferPool(dev.gpu);
+  setPool(pool);
+  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
+  globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+  return ready = e;
+}
 export function engine(): Promise<Engine> {
-  engineP ??= getDevice().then((dev) => {
-    const pool = new BufferPool(dev.gpu);
-    setPool(pool);
-    const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
-    globalOptions.schedule ??= (k) => chooseSchedule(k, e);
-    return (engineNow = e);
-  }).catch((e) => { engineP = null; throw e; });
+  engineP ??= getDevice().then((dev) => ready ?? makeEngine(dev)).catch((e) => { engineP = null; throw e; });
   return engineP;
+}
+/** The engine, synchronously, once its device is chosen (`await init()` or a first realization); else null. */
+export function engineIfReady(): Engine | null {
+  if (ready) return ready;
+  const dev = deviceNow();
+  if (!dev) return null;
+  engineP = Promise.resolve(makeEngine(dev));
+  return ready;
 }
 
 /** Global compile options (`setOptions({fuse: false})` for unfused comparisons). */
@@ -110,7 +120,11 @@ export const tracers = new WeakSet<Node>();
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit.
  */
-export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+export function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+  return track(runRealization(nodes, read));
+}
+
+async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
   const e = await engine();
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));
@@ -125,7 +139,9 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   try {
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
+    const guard = guardBorrowed(e, storages);
     result = execute(e, program, roots, compute, storages, inputs, read);
+    await guard?.(result.nodes);
   } finally {
     for (const s of storages) s.release();
   }
@@ -144,16 +160,18 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
  * compile, e.g. the tfjs backend's cap on long synchronous bursts of kernels.
  */
 export function realizeNow(nodes: readonly Node[]): Node[] | null {
-  const e = engineNow;
+  const e = engineIfReady();
   if (!e) return null;
   const roots = runPasses(substituteRealized(nodes));
   const inputs = inputsOf(roots);
   const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
   const p = e.programs.get(`${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${structureKey(compute, inputs)}`);
   const program = p && compiled.get(p);
-  if (!program) return null;
+  const storages = inputs.map(storageOf);
+  // Borrowed application buffers need the asynchronous validation check of realize.
+  if (!program || needsValidation(storages)) return null;
   counters.programCacheHits++;
-  const result = execute(e, program, roots, compute, inputs.map(storageOf), inputs, false);
+  const result = execute(e, program, roots, compute, storages, inputs, false);
   return result.nodes.map((out, i) => {
     if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
     realizedAs.set(nodes[i]!, out);
@@ -167,7 +185,7 @@ export function realizeNow(nodes: readonly Node[]): Node[] | null {
  */
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   const encoder = e.dev.gpu.createCommandEncoder();
-  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
+  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => s.binding(ensureUploaded(e, s))));
   const made = new Map<Node, Storage>();
   const result: Node[] = roots.map((r) => {
     const alias = aliasOf(r);
@@ -183,7 +201,7 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     staging = result.map((n) => {
       const s = storageOf(n), bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
       const st = e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), 0, st, 0, bytes);
+      if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), s.offset, st, 0, bytes);
       return st;
     });
     counters.readbacks += staging.length;
