@@ -6,11 +6,11 @@
  * the ratios. Dispatches on tfjs-webgpu are counted by wrapping its pass encoder's
  * dispatchWorkgroups; on 'tessera' with stats().
  *
- * Run: npx tsx bench/tfjs-backend.ts  (TESSERA_AUTOTUNE=0 skips autotuning)
+ * Run: npx tsx bench/tfjs-backend.ts  (or `npm run bench tfjs-backend`; TESSERA_AUTOTUNE=0 skips autotuning)
  */
 import { stats } from '../index.ts';
 import { registerGradients, tf, tfl } from '../test/tfjs-helpers.ts';
-import { heading, median } from './common.ts';
+import { heading, median, target, writeResults } from './common.ts';
 import { loadTfjs } from './tfjs.ts';
 
 const N = 512, D = 32, C = 10, BATCH = 64, EPOCHS = 4;
@@ -79,4 +79,10 @@ const tessera = await run('tessera', () => stats());
 const row = (name: string, r: typeof webgpu) => `${name.padEnd(12)} ${r.ms.toFixed(2).padStart(8)} ms/step ${r.dispatches.toFixed(1).padStart(8)} dispatches/step ${r.submits.toFixed(2).padStart(6)} submits/step`;
 console.log(row('tfjs-webgpu', webgpu));
 console.log(row('tessera', tessera));
-console.log(`ratio (webgpu / tessera): ${(webgpu.ms / tessera.ms).toFixed(2)}x time, ${(webgpu.dispatches / tessera.dispatches).toFixed(1)}x dispatches, ${(webgpu.submits / tessera.submits).toFixed(1)}x submits`);
+const ratios = { time: webgpu.ms / tessera.ms, dispatches: webgpu.dispatches / tessera.dispatches, submits: webgpu.submits / tessera.submits };
+console.log(`ratio (webgpu / tessera): ${ratios.time.toFixed(2)}x time, ${ratios.dispatches.toFixed(1)}x dispatches, ${ratios.submits.toFixed(1)}x submits`);
+const targets = [
+  target('>= 3x fewer dispatches per fit step than tfjs-webgpu', ratios.dispatches >= 3, `${ratios.dispatches.toFixed(1)}x`),
+  target('faster fit step than tfjs-webgpu', ratios.time > 1, `${ratios.time.toFixed(2)}x`),
+];
+writeResults('tfjs-backend', { model: { sizes: [D, 64, 64, C], batch: BATCH, steps, epochs: EPOCHS, optimizer: 'adam' }, webgpu, tessera, ratios, targets });
