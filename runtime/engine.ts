@@ -22,7 +22,7 @@ import { trackCall } from './activity.ts';
 import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, currentEpoch, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
-import { guardBorrowed } from './external.ts';
+import { guardBorrowed, needsValidation } from './external.ts';
 
 export interface Engine {
   dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>>;
@@ -121,8 +121,12 @@ export function aliasOf(n: Node): Node | null {
 /** Programs kept for reuse (least recently used are dropped first). */
 const MAX_PROGRAMS = 512;
 
+/** The program cache's key: the graph's structure and the options that change its schedule. */
+const programKey = (roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions) =>
+  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${structureKey(roots, inputs)}`;
+
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
-  const key = `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${structureKey(roots, inputs)}`; // maxBuffers changes the schedule
+  const key = programKey(roots, inputs, opts);
   let p = e.programs.get(key);
   if (p) {
     counters.programCacheHits++;
@@ -131,11 +135,16 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
   } else {
     if (e.programs.size >= MAX_PROGRAMS) e.programs.delete(e.programs.keys().next().value!);
     p = compileProgram(roots, inputs, e.dev, e.pipelines, opts);
+    const compiling = p;
+    compiling.then((prog) => compiled.set(compiling, prog), () => {});
     e.programs.set(key, p);
     p.catch(() => e.programs.delete(key));
   }
   return p;
 }
+
+/** Programs whose compilation finished (realizeNow runs only those). */
+const compiled = new WeakMap<Promise<Program>, Program>();
 
 /** Placeholder nodes of a trace (jit, grad): they have no data, so reading them is an error. */
 export const tracers = new WeakSet<Node>();
@@ -259,6 +268,31 @@ async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Reali
     return out;
   });
   return { nodes: outs, data: await result.data };
+}
+
+/**
+ * Realizes `nodes` synchronously when the program for their graph's structure is compiled
+ * already; returns null (doing nothing) otherwise. For callers that cannot yield to await a
+ * compile, e.g. the tfjs backend's cap on long synchronous bursts of kernels.
+ */
+export function realizeIfCompiled(nodes: readonly Node[]): Node[] | null {
+  const e = engineIfReady();
+  if (!e) return null;
+  const roots = runPasses(substituteRealized(nodes));
+  const inputs = inputsOf(roots);
+  const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
+  const p = e.programs.get(programKey(compute, inputs, globalOptions));
+  const program = p && compiled.get(p);
+  const storages = inputs.map((n) => storageOf(n));
+  // Borrowed application buffers need the asynchronous validation check of realize.
+  if (!program || needsValidation(storages)) return null;
+  counters.programCacheHits++;
+  const result = execute(e, program, roots, compute, storages, inputs, false, paramValues(compute));
+  return result.nodes.map((out, i) => {
+    if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
+    realizedAs.set(nodes[i]!, out);
+    return out;
+  });
 }
 
 /**

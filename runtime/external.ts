@@ -46,6 +46,9 @@ export function snapshotStorage(e: Engine, buffer: GPUBuffer, dtype: DType, nume
  * scope and returns the check to await after the submit (it unbinds the results and throws a
  * TesseraError when the submit failed validation).
  */
+/** Whether reading these storages needs guardBorrowed's asynchronous validation check. */
+export const needsValidation = (storages: readonly Storage[]) => storages.some((s) => s.borrowed || snapshotChecks.has(s));
+
 export function guardBorrowed(e: Engine, storages: readonly Storage[]): ((results: readonly Node[]) => Promise<void>) | null {
   const snapshots = storages.map((s) => snapshotChecks.get(s)).filter((c) => c !== undefined);
   if (!snapshots.length && !storages.some((s) => s.borrowed)) return null;

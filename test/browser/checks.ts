@@ -187,5 +187,8 @@ export async function runChecks(): Promise<Check[]> {
     return close(await (await copy.predict([[1, 2, 3]])).data(), p);
   });
 
+  await check(checks, "tfjs: the seed model in tfjs-layers trains on the 'tessera' backend with the cpu backend's losses", async () =>
+    (await import('./tfjs-checks.ts')).tfjsSeedParity());
+
   return checks;
 }
