@@ -11,6 +11,7 @@ import { hostArray, type DType, type TypedArray } from '../../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { fromHost, Tensor } from '../../ops/tensor.ts';
 import { engine } from '../../runtime/engine.ts';
+import { flush } from '../../runtime/activity.ts';
 import { stats } from '../../runtime/stats.ts';
 import { Flusher } from './flush.ts';
 
@@ -110,6 +111,7 @@ export class TesseraBackend extends KernelBackend {
     const t0 = performance.now();
     f();
     await this.flusher.flush();
+    await flush(); // Tessera's own open work is submitted too
     await (await engine()).dev.gpu.queue.onSubmittedWorkDone();
     return { kernelMs: performance.now() - t0, getExtraProfileInfo: () => `${stats().dispatches} dispatches so far` };
   }
