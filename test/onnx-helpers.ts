@@ -89,7 +89,9 @@ export class GraphBuilder {
   constructor(readonly opset = 13, readonly opts: EncodeOptions = {}) { this.g.str(2, 'g'); }
   input(name: string, type: number, dims?: readonly (number | string)[]): this { this.g.msg(11, valueInfo(name, type, dims)); return this; }
   output(name: string, type: number = T.FLOAT, dims?: readonly (number | string)[]): this { this.g.msg(12, valueInfo(name, type, dims)); return this; }
-  init(name: string, t: TensorSpec): this { this.g.msg(5, encodeTensor(t, name, this.opts)); return this; }
+  init(name: string, t: TensorSpec): this { return this.initProto(encodeTensor(t, name, this.opts)); }
+  /** An initializer encoded by hand (e.g. with external data). */
+  initProto(w: Writer): this { this.g.msg(5, w); return this; }
   node(op: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue> = {}, domain = ''): this {
     const w = new Writer();
     for (const i of inputs) w.str(1, i);
