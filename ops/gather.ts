@@ -7,21 +7,28 @@
  * (no one-hot buffer), the result is exact for every dtype (one term is x, the others exactly 0;
  * infinities and NaNs elsewhere in x do not leak in, as they would through a one-hot matmul), and
  * the gradient is the same shape of graph the other way round (a masked sum over the indices:
- * the scatter-add a gather's backward pass needs). Work is |output| x |axis|, which suits shape
- * tables, pads and small vocabularies; `nn.embedding`'s one-hot matmul uses the tiled matmul
- * kernel instead and is the faster choice for large embedding tables (bench/onnx.ts measures both).
+ * the scatter-add a gather's backward pass needs). Work and the virtual compare grid are
+ * |output| x |axis|: fine for shapes, pads, resizes and small tables, but a large embedding
+ * table would exceed a storage binding. So `gather` of a float tensor whose grid exceeds
+ * SELECT_MAX elements is a one-hot matmul instead (as `nn.embedding`): the grid is then only
+ * |indices| x |axis| and the tiled matmul kernel does the work; non-finite values in the gathered
+ * columns then spread NaN through them (0 * inf). bench/onnx.ts measures the two.
  *
  * Negative indices count from the end (-1 is the last); indices outside [-n, n) select nothing and
  * give 0.
  */
-import { isInt } from '../ir/dtype.ts';
+import { isFloat, isInt } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { Node } from '../ir/node.ts';
 import { normAxis, numel } from '../ir/shape.ts';
 import { broadcastTo, constant, nodeOf, reshape, T, whereNode, type TensorLike } from './graph.ts';
+import { matmul } from './linalg.ts';
 import { permute } from './movement.ts';
 import { sum } from './reduce.ts';
 import type { Tensor } from './tensor.ts';
+
+/** Largest |output| x |axis| compare grid gathered by select-and-sum (above it, float data use a one-hot matmul). */
+export const SELECT_MAX = 1 << 22;
 
 function indexNode(indices: TensorLike, op: string, size: number): Node {
   const i = nodeOf(indices, op);
@@ -59,9 +66,23 @@ export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
   const r = xn.shape.length;
   const moved = permute(T(xn), [...[...Array(r).keys()].filter((d) => d !== a), a]).node;
   const P = numel(pre), Q = numel(post);
+  if (isFloat(xn.dtype) && P * I * Q * A > SELECT_MAX) return oneHotGather(xn, idx, a);
   const xe = broadcastTo(reshape(moved, [P, 1, Q, A]), [P, I, Q, A], 'gather');
   const sel = selectLast(xe, reshape(idx, [1, I, 1, 1]), 'gather');
   return T(reshape(sel, [...pre, ...idx.shape, ...post]));
+}
+
+/** gather as onehot(indices) [I, A] · x [A, pre*post] (the one-hot is computed inside the matmul's prologue). */
+function oneHotGather(x: Node, idx: Node, a: number): Tensor {
+  const A = x.shape[a]!, I = numel(idx.shape), pre = x.shape.slice(0, a), post = x.shape.slice(a + 1), r = x.shape.length;
+  const xm = reshape(permute(T(x), [a, ...[...Array(r).keys()].filter((d) => d !== a)]).node, [A, numel(pre) * numel(post)]);
+  const shape = [I, A];
+  const id = broadcastTo(reshape(idx, [I, 1]), shape, 'gather');
+  const col = broadcastTo(reshape(Node.make('iota', idx.dtype, [A], [], 0), [1, A]), shape, 'gather');
+  const onehot = Node.make('cast', x.dtype, shape, [Node.make('eq', 'bool', shape, [id, col])]);
+  const y = matmul(T(onehot), T(xm)); // [I, pre*post]
+  const back = permute(T(reshape(y.node, [I, numel(pre), numel(post)])), [1, 0, 2]);
+  return T(reshape(back.node, [...pre, ...idx.shape, ...post]));
 }
 
 /** numpy take: like gather, but with no axis the input is flattened first. */

@@ -1,7 +1,8 @@
 /** take / gather / takeAlongAxis: against the float64 interpreter, hand-computed values, and finite differences. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gather, take, takeAlongAxis, tensor, nn } from '../index.ts';
+import { gather, grad, take, takeAlongAxis, tensor, nn, type Tensor } from '../index.ts';
+import { SELECT_MAX } from '../ops/gather.ts';
 import { checkAllAgainstInterpreter, dispatchesOf, rnd, throwsTessera } from './helpers.ts';
 import { checkGrad, rt } from './grad-helpers.ts';
 
@@ -41,6 +42,14 @@ test('gradients by finite differences: gather (repeated indices accumulate), tak
   await checkGrad('gather axis 1', (a) => gather(a, ids([1, 1, 3], [3]), 1).mul(a.sum(1, true)), [x]);
   await checkGrad('takeAlongAxis', (a) => takeAlongAxis(a, ids([0, 3, 3, 1, 2, 2], [3, 2]), 1), [x]);
   await checkGrad('take flat', (a) => take(a.tanh(), ids([11, 0, 5, 5])), [x]);
+});
+
+test('a large float gather (over SELECT_MAX) takes the one-hot matmul path: values and gradient against the interpreter', async () => {
+  const x = rnd([300, 8], { seed: 8 });
+  const n = Math.ceil(SELECT_MAX / (300 * 8)) + 10;
+  const i = ids(Array.from({ length: n }, (_, k) => (k * 37) % 300 - (k % 5 === 0 ? 300 : 0)));
+  const gx = grad((a: Tensor) => gather(a, i, 0).mul(gather(a, i, 0)).sum())(x) as Tensor;
+  await checkAllAgainstInterpreter([gather(x, i, 0), gx], { rtol: 1e-4, atol: 1e-4 });
 });
 
 test('gather agrees with the one-hot embedding', async () => {

