@@ -12,7 +12,7 @@
  * session.run does with CPU tensors): median ms, dispatches (GPUComputePassEncoder.dispatchWorkgroups
  * calls, counted for both libraries by one wrapper), and first-call latency (load/session create +
  * the first run, shaders compiled). Contenders interleaved. Tessera runs `jit` of `model.run`.
- * A second table measures `take` (where-sum row kernel) against `nn.embedding` (one-hot matmul).
+ * A second table measures gather's two methods: select-and-sum (row kernel) and one-hot matmul.
  *
  * Standalone: npx tsx bench/onnx.ts
  */
@@ -89,17 +89,17 @@ for (const m of MODELS) {
 }
 table(['model', 'Tessera ms', 'ORT webgpu ms', 'ORT/Tessera', 'Tessera disp.', 'ORT disp.', 'Tessera 1st ms', 'ORT 1st ms', 'max |diff|'], rows);
 
-heading('take (where-sum row kernel, used up to SELECT_MAX) vs nn.embedding (one-hot matmul): rows of a [vocab, 64] table');
+heading("gather(..., 'select') (where-sum row kernel) vs nn.embedding (one-hot matmul): rows of a [vocab, 64] table");
 const erows: (string | number)[][] = [], eres: Record<string, unknown>[] = [];
 for (const [vocab, tokens] of [[256, 64], [1024, 64]] as const) {
   const table_ = ts.randn([vocab, 64], { seed: 1 });
   const ids = ts.tensor(Int32Array.from({ length: tokens }, (_, i) => (i * 7919) % vocab), { shape: [tokens], dtype: 'int32' });
-  const take = ts.jit((w: InstanceType<typeof ts.Tensor>, i: InstanceType<typeof ts.Tensor>) => ts.take(w, i, 0));
+  const take = ts.jit((w: InstanceType<typeof ts.Tensor>, i: InstanceType<typeof ts.Tensor>) => ts.gather(w, i, 0, 'select'));
   const emb = ts.jit((w: InstanceType<typeof ts.Tensor>, i: InstanceType<typeof ts.Tensor>) => ts.nn.embedding(i, w));
   const t = await timeInterleaved({ take: async () => (await take(table_, ids)).data(), embedding: async () => (await emb(table_, ids)).data() }, { reps: 10, maxMs: 10000 });
-  erows.push([`vocab ${vocab}, ${tokens} tokens`, t.take!.median, t.embedding!.median, ratio(t.embedding!.median / t.take!.median)]);
+  erows.push([`vocab ${vocab}, ${tokens} tokens`, t.take!.median, t.embedding!.median, ratio(t.take!.median / t.embedding!.median)]);
   eres.push({ vocab, tokens, take: brief(t.take!), embedding: brief(t.embedding!) });
 }
-table(['lookup', 'take ms', 'one-hot matmul ms', 'matmul/take'], erows);
+table(['lookup', 'select ms', 'one-hot matmul ms', 'select/matmul'], erows);
 
 writeResults('onnx', { env, models: results, gather: eres, targets });

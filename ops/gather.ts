@@ -7,12 +7,13 @@
  * (no one-hot buffer), the result is exact for every dtype (one term is x, the others exactly 0;
  * infinities and NaNs elsewhere in x do not leak in, as they would through a one-hot matmul), and
  * the gradient is the same shape of graph the other way round (a masked sum over the indices:
- * the scatter-add a gather's backward pass needs). Work and the virtual compare grid are
- * |output| x |axis|: fine for shapes, pads, resizes and small tables, but a large embedding
- * table would exceed a storage binding. So `gather` of a float tensor whose grid exceeds
- * SELECT_MAX elements is a one-hot matmul instead (as `nn.embedding`): the grid is then only
- * |indices| x |axis| and the tiled matmul kernel does the work; non-finite values in the gathered
- * columns then spread NaN through them (0 * inf). bench/onnx.ts measures the two.
+ * the scatter-add a gather's backward pass needs). But its work and virtual compare grid are
+ * |output| x |axis|, and bench/onnx.ts measured the one-hot matmul (as `nn.embedding`: grid
+ * |indices| x |axis|, the tiled matmul kernel does the work) 2-16x faster on [256..1024, 64]
+ * tables; a large table would also exceed a storage binding. So a float `gather` whose grid
+ * exceeds SELECT_MAX elements is a one-hot matmul, exact for finite values (a non-finite value
+ * in x spreads NaN through its column, 0 * inf); smaller ones, and every int or bool gather, use
+ * select-and-sum, which also fuses with its producer into one kernel. `method` forces either.
  *
  * Negative indices count from the end (-1 is the last); indices outside [-n, n) select nothing and
  * give 0.
@@ -28,7 +29,7 @@ import { sum } from './reduce.ts';
 import type { Tensor } from './tensor.ts';
 
 /** Largest |output| x |axis| compare grid gathered by select-and-sum (above it, float data use a one-hot matmul). */
-export const SELECT_MAX = 1 << 22;
+export const SELECT_MAX = 1 << 16;
 
 function indexNode(indices: TensorLike, op: string, size: number): Node {
   const i = nodeOf(indices, op);
@@ -55,18 +56,24 @@ function selectLast(x: Node, idx: Node, op: string): Node {
 }
 
 /** gather(x, indices, axis): x.shape[:axis] + indices.shape + x.shape[axis+1:] (ONNX Gather, tf.gather). */
-export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
+export function gather(x: TensorLike, indices: TensorLike, axis = 0, method?: GatherMethod): Tensor {
   const xn = nodeOf(x, 'gather');
   if (xn.shape.length === 0) throw new TesseraError('gather', 'cannot index a scalar', 'reshape it to [1] first');
   const a = normAxis('gather', axis, xn.shape.length);
-  const A = xn.shape[a]!;
-  const idx = indexNode(indices, 'gather', A);
-  const pre = xn.shape.slice(0, a), post = xn.shape.slice(a + 1), I = numel(idx.shape);
+  const idx = indexNode(indices, 'gather', xn.shape[a]!);
+  const grid = numel(xn.shape) * numel(idx.shape);
+  const m = method ?? (isFloat(xn.dtype) && grid > SELECT_MAX ? 'onehot' : 'select');
+  return m === 'onehot' ? oneHotGather(xn, idx, a) : selectGather(xn, idx, a);
+}
+
+/** How gather computes: a where-sum row kernel ('select', exact for every value) or a one-hot matmul ('onehot'). */
+export type GatherMethod = 'select' | 'onehot';
+
+function selectGather(xn: Node, idx: Node, a: number): Tensor {
+  const A = xn.shape[a]!, pre = xn.shape.slice(0, a), post = xn.shape.slice(a + 1), I = numel(idx.shape), r = xn.shape.length;
   // [pre, A, post] -> [pre, post, A] -> [pre, 1, post, A] broadcast against indices [1, I, 1, 1]
-  const r = xn.shape.length;
   const moved = permute(T(xn), [...[...Array(r).keys()].filter((d) => d !== a), a]).node;
   const P = numel(pre), Q = numel(post);
-  if (isFloat(xn.dtype) && P * I * Q * A > SELECT_MAX) return oneHotGather(xn, idx, a);
   const xe = broadcastTo(reshape(moved, [P, 1, Q, A]), [P, I, Q, A], 'gather');
   const sel = selectLast(xe, reshape(idx, [1, I, 1, 1]), 'gather');
   return T(reshape(sel, [...pre, ...idx.shape, ...post]));

@@ -52,6 +52,14 @@ test('a large float gather (over SELECT_MAX) takes the one-hot matmul path: valu
   await checkAllAgainstInterpreter([gather(x, i, 0), gx], { rtol: 1e-4, atol: 1e-4 });
 });
 
+test('both gather methods agree on every axis', async () => {
+  const x = rnd([4, 5, 3], { seed: 9 }), i = ids([4, 0, -2, 1]);
+  for (const axis of [0, 1, 2]) {
+    const j = ids([2, 0, -1, 1].map((v) => (axis === 2 ? v % 3 : v)));
+    assert.equal(Array.from(await gather(x, axis === 1 ? i : j, axis, 'onehot').data()), Array.from(await gather(x, axis === 1 ? i : j, axis, 'select').data()), `axis ${axis}`);
+  }
+});
+
 test('gather agrees with the one-hot embedding', async () => {
   const table = rnd([7, 3], { seed: 6 }), tok = ids([6, 0, 3, 3], [2, 2]);
   const a = await gather(table, tok, 0).data(), b = await nn.embedding(tok, table).data();
