@@ -56,7 +56,8 @@ test('MatMul (batched, broadcast) and Gemm (transA, transB, alpha, beta, broadca
 test('Conv: groups, strides, pads, dilations, bias, depthwise, auto_pad, 1-D', async () => {
   const w = (dims: number[], s: number) => ({ type: T.FLOAT, dims, values: feed(dims, s).data as number[] });
   const g = new GraphBuilder(13).input('x', T.FLOAT, [1, 4, 7, 6]).input('x1', T.FLOAT, [2, 3, 9])
-    .init('w', w([6, 2, 3, 3], 11)).init('b', w([6], 12)).init('dw', w([4, 1, 3, 3], 13)).init('w1', w([2, 3, 3], 14))
+    .init('w', w([6, 2, 3, 3], 11)).init('b', w([6], 12)).init('dw', w([4, 1, 3, 3], 13)).init('w1', w([2, 3, 3], 14)).init('dm', w([8, 1, 3, 2], 41))
+    .node('Conv', ['x', 'dm', 'b8'], ['mult2'], { group: 4, dilations: [2, 1], strides: [1, 2], pads: [2, 1, 1, 0] }).output('mult2').init('b8', w([8], 42))
     .node('Conv', ['x', 'w', 'b'], ['grouped'], { group: 2, strides: [2, 1], pads: [1, 0, 1, 2], dilations: [1, 2] }).output('grouped')
     .node('Conv', ['x', 'dw'], ['depthwise'], { group: 4, auto_pad: 'SAME_UPPER', strides: [2, 2] }).output('depthwise')
     .node('Conv', ['x', 'dw'], ['lower'], { group: 4, auto_pad: 'SAME_LOWER', strides: [2, 2] }).output('lower')
@@ -177,6 +178,25 @@ test('Resize: nearest (asymmetric/floor, half_pixel/round_prefer_floor) and line
     .node('Resize', ['x', '', '', 'sizes'], ['lac'], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }).output('lac')
     .node('Resize', ['x', '', '', 'sizes'], ['nsz'], { mode: 'nearest', coordinate_transformation_mode: 'pytorch_half_pixel', nearest_mode: 'ceil' }).output('nsz');
   await checkOnnx(g.encode(), { x: feed([1, 2, 3, 4], 35) });
+});
+
+test('Mod, And, Or, LessOrEqual, GreaterOrEqual, ReduceL1, ReduceLogSumExp, ArgMax select_last_index, Upsample (opset 9)', async () => {
+  const g = new GraphBuilder(13).input('x', T.FLOAT, [2, 3, 4]).input('y', T.FLOAT, [3, 4]).input('k', T.INT64, [2, 3, 4]).input('j', T.INT64, [4])
+    .node('Mod', ['k', 'j'], ['imod']).output('imod', T.INT64).node('Mod', ['x', 'y'], ['fmod'], { fmod: 1 }).output('fmod')
+    .node('LessOrEqual', ['x', 'y'], ['le']).node('GreaterOrEqual', ['x', 'y'], ['ge']).output('le', T.BOOL)
+    .node('And', ['le', 'ge'], ['and']).output('and', T.BOOL).node('Or', ['le', 'ge'], ['or']).output('or', T.BOOL)
+    .node('ReduceL1', ['x'], ['l1'], { axes: [1] }).output('l1').node('ReduceLogSumExp', ['x'], ['lse'], { axes: [2], keepdims: 0 }).output('lse')
+    .node('Cast', ['k'], ['kf'], { to: T.FLOAT }).node('ArgMax', ['kf'], ['last'], { axis: 2, select_last_index: 1 }).output('last', T.INT64);
+  await checkOnnx(g.encode(), { x: feed([2, 3, 4], 36), y: feed([3, 4], 37), k: feed([2, 3, 4], 38, 'int64', -9, 9), j: { type: 'int64', dims: [4], data: [3, -4, 5, 2] } });
+  const u = new GraphBuilder(9).input('x', T.FLOAT, [1, 2, 3, 4]).init('sc', { type: T.FLOAT, dims: [4], values: [1, 1, 2, 3] })
+    .node('Upsample', ['x', 'sc'], ['un'], { mode: 'nearest' }).output('un').node('Upsample', ['x', 'sc'], ['ul'], { mode: 'linear' }).output('ul');
+  await checkOnnx(u.encode(), { x: feed([1, 2, 3, 4], 39) }, { msg: 'Upsample' });
+});
+
+test('Gelu (opset 20): exact and tanh approximation', async () => {
+  const g = new GraphBuilder(20).input('x', T.FLOAT, [3, 7]).node('Gelu', ['x'], ['g']).output('g')
+    .node('Gelu', ['x'], ['gt'], { approximate: 'tanh' }).output('gt');
+  await checkOnnx(g.encode(), { x: feed([3, 7], 40) });
 });
 
 test.run();

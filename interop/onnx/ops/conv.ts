@@ -39,12 +39,40 @@ function as2d(c: OpContext, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T)
   return M.squeeze(y, 2);
 }
 
+/** Largest kernel (KH * KW terms) computed as a sum of shifted slices. */
+const DEPTHWISE_MAX_TERMS = 49;
+
+/**
+ * Depthwise conv (each group reads one input channel and writes `mult` outputs) as a sum of KH*KW
+ * strided slices of the padded input, each scaled by one kernel tap per channel: one elementwise
+ * kernel with simple reads. conv2d's grouped GEMM would run G matmuls of width `mult` (usually 1),
+ * and bench/onnx.ts-sized layers ([200, 12, 48], 5x5) ran about 6x faster this way.
+ */
+function depthwise(x: Tensor, w: Tensor, s: number[], d: number[], pads: [number, number][]): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number], [Cout, , KH, KW] = w.shape as [number, number, number, number];
+  const mult = Cout / C;
+  let xp = M.pad(x, [[0, 0], [0, 0], pads[0]!, pads[1]!]);
+  if (mult > 1) xp = M.reshape(M.expand(M.reshape(xp, [N, C, 1, xp.shape[2]!, xp.shape[3]!]), [N, C, mult, xp.shape[2]!, xp.shape[3]!]), [N, Cout, xp.shape[2]!, xp.shape[3]!]);
+  const OH = Math.floor((H + pads[0]![0] + pads[0]![1] - (KH - 1) * d[0]! - 1) / s[0]!) + 1;
+  const OW = Math.floor((W + pads[1]![0] + pads[1]![1] - (KW - 1) * d[1]! - 1) / s[1]!) + 1;
+  let acc: Tensor | null = null;
+  for (let i = 0; i < KH; i++) for (let j = 0; j < KW; j++) {
+    const [h0, w0] = [i * d[0]!, j * d[1]!];
+    const win = M.slice(xp, [0, 0, h0, w0], [N, Cout, h0 + (OH - 1) * s[0]! + 1, w0 + (OW - 1) * s[1]! + 1], [1, 1, s[0]!, s[1]!]);
+    const term = E.mul(win, M.reshape(M.slice(w, [0, 0, i, j], [Cout, 1, i + 1, j + 1]), [1, Cout, 1, 1]));
+    acc = acc ? E.add(acc, term) : term;
+  }
+  return acc!;
+}
+
 function conv(c: OpContext): Tensor {
-  const x = c.tensor(0), w = c.tensor(1);
+  const x = c.tensor(0), w = c.tensor(1), g = c.int('group', 1);
   const sp = spatialSpec(c, x.shape, c.intList('kernel_shape') ?? w.shape.slice(2));
   const y = as2d(c, x, (x4, lift) => {
     const w4 = w.rank === 4 ? w : M.unsqueeze(w, 2);
     const pads = lift(sp.pads, [0, 0] as [number, number]), s = lift(sp.s, 1), d = lift(sp.d, 1);
+    const dw = g > 1 && g === x4.shape[1] && w4.shape[1] === 1 && w4.shape[0]! % g === 0 && w4.shape[2]! * w4.shape[3]! <= DEPTHWISE_MAX_TERMS;
+    if (dw) return depthwise(x4, w4, s, d, pads);
     return conv2d(x4, w4, { dataFormat: 'NCHW', groups: c.int('group', 1), stride: [s[0]!, s[1]!], dilation: [d[0]!, d[1]!], padding: [pads[0]!, pads[1]!] });
   });
   return c.has(2) ? E.add(y, M.reshape(c.tensor(2), [1, c.tensor(2).size, ...Array(x.rank - 2).fill(1)])) : y;
