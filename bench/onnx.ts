@@ -38,7 +38,10 @@ queue.writeBuffer = function (this: GPUQueue, b: GPUBuffer, off: number, data: B
 } as typeof queue.writeBuffer;
 let dispatches = 0;
 const pass = wg.globals.GPUComputePassEncoder!.prototype as GPUComputePassEncoder, dispatch = pass.dispatchWorkgroups;
-pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) { dispatches++; return dispatch.call(this, x, y, z); };
+pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
+  dispatches++;
+  return dispatch.call(this, x, y, z);
+};
 
 const ort = await import('onnxruntime-web/webgpu');
 ort.env.wasm.numThreads = 1;
@@ -82,9 +85,11 @@ for (const m of MODELS) {
   const t = await timeInterleaved({ tessera, ort: ortRun }, { reps: 20, warmup: 3, maxMs: 20000, minReps: 5 });
   const r = t.ort!.median / t.tessera!.median;
   rows.push([m.name, t.tessera!.median, t.ort!.median, ratio(r), tDisp, oDisp, fmt(tFirst, 0), fmt(oFirst, 0), maxDiff.toExponential(1)]);
-  results.push({ model: m.name, tessera: { ...brief(t.tessera!), dispatches: tDisp, firstCallMs: tFirst }, ort: { ...brief(t.ort!), dispatches: oDisp, firstCallMs: oFirst }, ortOverTessera: r, maxDiff });
+  results.push({ model: m.name, tessera: { ...brief(t.tessera!), dispatches: tDisp, firstCallMs: tFirst }, ort: { ...brief(t.ort!),
+    dispatches: oDisp, firstCallMs: oFirst }, ortOverTessera: r, maxDiff });
   targets.push(target(`${m.name}: fewer dispatches than ORT`, tDisp < oDisp, `${tDisp} vs ${oDisp}`));
-  targets.push(target(`${m.name}: faster steady-state inference than ORT`, r > 1, `${fmt(t.tessera!.median)} ms vs ${fmt(t.ort!.median)} ms (${ratio(r)})`));
+  targets.push(target(`${m.name}: faster steady-state inference than ORT`, r > 1,
+    `${fmt(t.tessera!.median)} ms vs ${fmt(t.ort!.median)} ms (${ratio(r)})`));
   await session.release();
 }
 table(['model', 'Tessera ms', 'ORT webgpu ms', 'ORT/Tessera', 'Tessera disp.', 'ORT disp.', 'Tessera 1st ms', 'ORT 1st ms', 'max |diff|'], rows);
@@ -96,7 +101,8 @@ for (const [vocab, tokens] of [[256, 64], [1024, 64]] as const) {
   const ids = ts.tensor(Int32Array.from({ length: tokens }, (_, i) => (i * 7919) % vocab), { shape: [tokens], dtype: 'int32' });
   const take = ts.jit((w: InstanceType<typeof ts.Tensor>, i: InstanceType<typeof ts.Tensor>) => ts.gather(w, i, 0, 'select'));
   const emb = ts.jit((w: InstanceType<typeof ts.Tensor>, i: InstanceType<typeof ts.Tensor>) => ts.nn.embedding(i, w));
-  const t = await timeInterleaved({ take: async () => (await take(table_, ids)).data(), embedding: async () => (await emb(table_, ids)).data() }, { reps: 10, maxMs: 10000 });
+  const t = await timeInterleaved({ take: async () => (await take(table_, ids)).data(), embedding: async () => (await emb(table_, ids)).data() },
+    { reps: 10, maxMs: 10000 });
   erows.push([`vocab ${vocab}, ${tokens} tokens`, t.take!.median, t.embedding!.median, ratio(t.take!.median / t.embedding!.median)]);
   eres.push({ vocab, tokens, take: brief(t.take!), embedding: brief(t.embedding!) });
 }

@@ -21,7 +21,8 @@ console.log(`${model.producer}, opset ${model.opset}: ${Object.keys(all).length}
 
 // 8 windows: label 1 for smooth sine features, 0 for a faster alternating pattern.
 const window = (k: number, label: number) =>
-  tensor(Float32Array.from({ length: 25 * 96 }, (_, i) => (label ? 0.5 * Math.sin(0.05 * i + k) : 0.5 * Math.sin(2.9 * i + k) * ((i % 7) / 7))), { shape: [1, 25, 96] });
+  tensor(Float32Array.from({ length: 25 * 96 }, (_, i) => (label ? 0.5 * Math.sin(0.05 * i + k) : 0.5 * Math.sin(2.9 * i + k) * ((i % 7) / 7))),
+    { shape: [1, 25, 96] });
 const labels = [1, 0, 1, 0, 0, 1, 0, 0];
 const xs = labels.map((y, k) => window(k, y));
 

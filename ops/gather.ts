@@ -108,12 +108,14 @@ export function takeAlongAxis(x: TensorLike, indices: TensorLike, axis: number):
   const a = normAxis('takeAlongAxis', axis, r);
   const idx = indexNode(indices, 'takeAlongAxis', xn.shape[a]!);
   if (idx.shape.length !== r)
-    throw new TesseraError('takeAlongAxis', `indices ${fmtShape(idx.shape)} must have the rank of x ${fmtShape(xn.shape)}`, 'unsqueeze the indices to the same rank');
+    throw new TesseraError('takeAlongAxis', `indices ${fmtShape(idx.shape)} must have the rank of x ${fmtShape(xn.shape)}`,
+      'unsqueeze the indices to the same rank');
   const out = xn.shape.map((d, i) => {
     const e = idx.shape[i]!;
     if (i === a) return e;
     if (d !== e && d !== 1 && e !== 1)
-      throw new TesseraError('takeAlongAxis', `indices ${fmtShape(idx.shape)} do not broadcast against x ${fmtShape(xn.shape)} on axis ${i}`, 'make the sizes equal or 1');
+      throw new TesseraError('takeAlongAxis', `indices ${fmtShape(idx.shape)} do not broadcast against x ${fmtShape(xn.shape)} on axis ${i}`,
+        'make the sizes equal or 1');
     return Math.max(d, e);
   });
   const others = [...Array(r).keys()].filter((d) => d !== a);

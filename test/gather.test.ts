@@ -56,7 +56,8 @@ test('both gather methods agree on every axis', async () => {
   const x = rnd([4, 5, 3], { seed: 9 }), i = ids([4, 0, -2, 1]);
   for (const axis of [0, 1, 2]) {
     const j = ids([2, 0, -1, 1].map((v) => (axis === 2 ? v % 3 : v)));
-    assert.equal(Array.from(await gather(x, axis === 1 ? i : j, axis, 'onehot').data()), Array.from(await gather(x, axis === 1 ? i : j, axis, 'select').data()), `axis ${axis}`);
+    assert.equal(Array.from(await gather(x, axis === 1 ? i : j, axis, 'onehot').data()), Array.from(await gather(x, axis === 1 ? i : j, axis,
+      'select').data()), `axis ${axis}`);
   }
 });
 

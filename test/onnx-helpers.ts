@@ -22,7 +22,8 @@ export class Writer {
   }
   tag(field: number, wire: number): this { return this.varint(field * 8 + wire); }
   int(field: number, v: number | bigint): this { return this.tag(field, 0).varint(v); }
-  f32(field: number, v: number): this { const b = new Uint8Array(new Float32Array([v]).buffer); this.tag(field, 5); this.bytes.push(...b); return this; }
+  f32(field: number, v: number): this { const b = new Uint8Array(new Float32Array([v]).buffer); this.tag(field,
+    5); this.bytes.push(...b); return this; }
   raw(field: number, b: Uint8Array): this { this.tag(field, 2).varint(b.length); this.bytes.push(...b); return this; }
   str(field: number, s: string): this { return this.raw(field, new TextEncoder().encode(s)); }
   msg(field: number, w: Writer): this { return this.raw(field, w.finish()); }
@@ -89,7 +90,8 @@ export class GraphBuilder {
   private n = 0;
   constructor(readonly opset = 13, readonly opts: EncodeOptions = {}) { this.g.str(2, 'g'); }
   input(name: string, type: number, dims?: readonly (number | string)[]): this { this.g.msg(11, valueInfo(name, type, dims)); return this; }
-  output(name: string, type: number = T.FLOAT, dims?: readonly (number | string)[]): this { this.g.msg(12, valueInfo(name, type, dims)); return this; }
+  output(name: string, type: number = T.FLOAT, dims?: readonly (number | string)[]): this { this.g.msg(12, valueInfo(name, type,
+    dims)); return this; }
   init(name: string, t: TensorSpec): this { return this.initProto(encodeTensor(t, name, this.opts)); }
   /** An initializer encoded by hand (e.g. with external data). */
   initProto(w: Writer): this { this.g.msg(5, w); return this; }
@@ -139,12 +141,14 @@ export function feed(dims: number[], seed = 1, type: OrtFeed['type'] = 'float32'
   let a = seed >>> 0;
   const next = () => { a = (a * 1664525 + 1013904223) >>> 0; return a / 2 ** 32; };
   const n = dims.reduce((p, q) => p * q, 1);
-  const data = Array.from({ length: n }, () => (type === 'float32' ? next() * 2 - 1 : type === 'bool' ? +(next() < 0.5) : lo + Math.floor(next() * (hi - lo + 1))));
+  const data = Array.from({ length: n },
+    () => (type === 'float32' ? next() * 2 - 1 : type === 'bool' ? +(next() < 0.5) : lo + Math.floor(next() * (hi - lo + 1))));
   return { type, dims, data };
 }
 
 /** Runs `model` in Tessera and in ORT on the same feeds and compares every output (values and dims). */
-export async function checkOnnx(model: Uint8Array, feeds: Record<string, OrtFeed>, tol: { rtol?: number; atol?: number; msg?: string } = {}): Promise<void> {
+export async function checkOnnx(model: Uint8Array, feeds: Record<string, OrtFeed>,
+  tol: { rtol?: number; atol?: number; msg?: string } = {}): Promise<void> {
   const m = await loadOnnx(model);
   const inputs: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(feeds))

@@ -54,7 +54,8 @@ test('parameters, grad and jit through an imported model', async () => {
 });
 
 test('errors: wrong feed names, dtypes and shapes; unsupported ops listed; unresolvable dynamic shapes; device still usable', async () => {
-  const m = await loadOnnx(new GraphBuilder(13).input('x', T.FLOAT, ['n', 3]).input('y', T.FLOAT, ['n', 3]).node('Add', ['x', 'y'], ['z']).output('z').encode());
+  const m = await loadOnnx(new GraphBuilder(13).input('x', T.FLOAT, ['n', 3]).input('y', T.FLOAT, ['n', 3]).node('Add', ['x', 'y'],
+    ['z']).output('z').encode());
   const a = tensor(new Float32Array(6), { shape: [2, 3] });
   await throwsTessera(() => m.run({ x: a, y: a, w: a }), "unknown input 'w'", "'x', 'y'");
   await throwsTessera(() => m.run({ x: a }), "input 'y' is missing");

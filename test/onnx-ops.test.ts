@@ -57,7 +57,8 @@ test('Conv: groups, strides, pads, dilations, bias, depthwise, auto_pad, 1-D', a
   const w = (dims: number[], s: number) => ({ type: T.FLOAT, dims, values: feed(dims, s).data as number[] });
   const g = new GraphBuilder(13).input('x', T.FLOAT, [1, 4, 7, 6]).input('x1', T.FLOAT, [2, 3, 9])
     .init('w', w([6, 2, 3, 3], 11)).init('b', w([6], 12)).init('dw', w([4, 1, 3, 3], 13)).init('w1', w([2, 3, 3], 14)).init('dm', w([8, 1, 3, 2], 41))
-    .node('Conv', ['x', 'dm', 'b8'], ['mult2'], { group: 4, dilations: [2, 1], strides: [1, 2], pads: [2, 1, 1, 0] }).output('mult2').init('b8', w([8], 42))
+    .node('Conv', ['x', 'dm', 'b8'], ['mult2'], { group: 4, dilations: [2, 1], strides: [1, 2], pads: [2, 1, 1, 0] }).output('mult2').init('b8',
+      w([8], 42))
     .node('Conv', ['x', 'w', 'b'], ['grouped'], { group: 2, strides: [2, 1], pads: [1, 0, 1, 2], dilations: [1, 2] }).output('grouped')
     .node('Conv', ['x', 'dw'], ['depthwise'], { group: 4, auto_pad: 'SAME_UPPER', strides: [2, 2] }).output('depthwise')
     .node('Conv', ['x', 'dw'], ['lower'], { group: 4, auto_pad: 'SAME_LOWER', strides: [2, 2] }).output('lower')
@@ -118,11 +119,13 @@ test('shape arithmetic on the host: Shape, Gather, Unsqueeze, Concat, Cast, Resh
     .init(...i64('zkeep', [0, 0, 2, 2])).node('Reshape', ['x', 'zkeep'], ['r0']).output('r0')
     .node('Cast', ['s'], ['sf'], { to: T.FLOAT }).init(...i64('four', [4])).node('ConstantOfShape', ['four'], ['cos'], { value: f32([1], [0.5]) })
     .node('Mul', ['sf', 'sf'], ['sf2']).output('sf2')
-    .init('r_start', { type: T.INT64, dims: [], values: [1] }).init('r_limit', { type: T.INT64, dims: [], values: [9] }).init('r_delta', { type: T.INT64, dims: [], values: [3] })
+    .init('r_start', { type: T.INT64, dims: [], values: [1] }).init('r_limit', { type: T.INT64, dims: [], values: [9] }).init('r_delta',
+      { type: T.INT64, dims: [], values: [3] })
     .node('Range', ['r_start', 'r_limit', 'r_delta'], ['rng']).output('rng', T.INT64)
     .node('Size', ['x'], ['size']).output('size', T.INT64)
     .node('Shape', ['x'], ['s2']).node('Slice', ['s2', 'two', 'two'], ['emptyish']).node('Concat', ['s2', 'emptyish'], ['s3'], { axis: 0 })
-    .node('ConstantOfShape', ['s3'], ['ones'], { value: f32([1], [1]) }).node('Add', ['x', 'ones'], ['x1']).node('Mul', ['x1', 'cos'], ['x2']).output('x2');
+    .node('ConstantOfShape', ['s3'], ['ones'], { value: f32([1], [1]) }).node('Add', ['x', 'ones'], ['x1']).node('Mul', ['x1', 'cos'],
+      ['x2']).output('x2');
   await checkOnnx(g.encode(), { x: feed([2, 3, 4], 30) });
 });
 
@@ -131,7 +134,8 @@ test('views: Flatten, Transpose, Squeeze/Unsqueeze (attribute and input forms), 
     const g = new GraphBuilder(opset).input('x', T.FLOAT, [2, 1, 3, 4]);
     g.node('Flatten', ['x'], ['fl'], { axis: 2 }).output('fl').node('Transpose', ['x'], ['tr'], { perm: [3, 1, 0, 2] }).output('tr')
       .node('Transpose', ['x'], ['trd']).output('trd');
-    if (opset >= 13) g.init(...i64('ax1', [1])).init(...i64('ax0', [0, -1])).node('Squeeze', ['x', 'ax1'], ['sq']).node('Unsqueeze', ['sq', 'ax0'], ['us']);
+    if (opset >= 13) g.init(...i64('ax1', [1])).init(...i64('ax0', [0, -1])).node('Squeeze', ['x', 'ax1'], ['sq']).node('Unsqueeze', ['sq', 'ax0'],
+      ['us']);
     else g.node('Squeeze', ['x'], ['sq'], { axes: [1] }).node('Unsqueeze', ['sq'], ['us'], { axes: [0, -1] });
     g.output('us');
     if (opset >= 13) g.init(...i64('ax2', [2])).node('Unsqueeze', ['fl', 'ax2'], ['fl3']).output('fl3');
@@ -172,11 +176,13 @@ test('Slice and Pad in their attribute forms (opset 9)', async () => {
 test('Resize: nearest (asymmetric/floor, half_pixel/round_prefer_floor) and linear (half_pixel, align_corners), sizes and scales', async () => {
   const g = new GraphBuilder(13).input('x', T.FLOAT, [1, 2, 3, 4])
     .init('scales', { type: T.FLOAT, dims: [4], values: [1, 1, 2, 1.5] }).init(...i64('sizes', [1, 2, 5, 3]))
-    .node('Resize', ['x', '', 'scales'], ['nn'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }).output('nn')
+    .node('Resize', ['x', '', 'scales'], ['nn'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric',
+      nearest_mode: 'floor' }).output('nn')
     .node('Resize', ['x', '', 'scales'], ['nh'], { mode: 'nearest' }).output('nh')
     .node('Resize', ['x', '', 'scales'], ['lin'], { mode: 'linear' }).output('lin')
     .node('Resize', ['x', '', '', 'sizes'], ['lac'], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }).output('lac')
-    .node('Resize', ['x', '', '', 'sizes'], ['nsz'], { mode: 'nearest', coordinate_transformation_mode: 'pytorch_half_pixel', nearest_mode: 'ceil' }).output('nsz');
+    .node('Resize', ['x', '', '', 'sizes'], ['nsz'], { mode: 'nearest', coordinate_transformation_mode: 'pytorch_half_pixel',
+      nearest_mode: 'ceil' }).output('nsz');
   await checkOnnx(g.encode(), { x: feed([1, 2, 3, 4], 35) });
 });
 
@@ -187,7 +193,8 @@ test('Mod, And, Or, LessOrEqual, GreaterOrEqual, ReduceL1, ReduceLogSumExp, ArgM
     .node('And', ['le', 'ge'], ['and']).output('and', T.BOOL).node('Or', ['le', 'ge'], ['or']).output('or', T.BOOL)
     .node('ReduceL1', ['x'], ['l1'], { axes: [1] }).output('l1').node('ReduceLogSumExp', ['x'], ['lse'], { axes: [2], keepdims: 0 }).output('lse')
     .node('Cast', ['k'], ['kf'], { to: T.FLOAT }).node('ArgMax', ['kf'], ['last'], { axis: 2, select_last_index: 1 }).output('last', T.INT64);
-  await checkOnnx(g.encode(), { x: feed([2, 3, 4], 36), y: feed([3, 4], 37), k: feed([2, 3, 4], 38, 'int64', -9, 9), j: { type: 'int64', dims: [4], data: [3, -4, 5, 2] } });
+  await checkOnnx(g.encode(), { x: feed([2, 3, 4], 36), y: feed([3, 4], 37), k: feed([2, 3, 4], 38, 'int64', -9, 9), j: { type: 'int64', dims: [4],
+    data: [3, -4, 5, 2] } });
   const u = new GraphBuilder(9).input('x', T.FLOAT, [1, 2, 3, 4]).init('sc', { type: T.FLOAT, dims: [4], values: [1, 1, 2, 3] })
     .node('Upsample', ['x', 'sc'], ['un'], { mode: 'nearest' }).output('un').node('Upsample', ['x', 'sc'], ['ul'], { mode: 'linear' }).output('ul');
   await checkOnnx(u.encode(), { x: feed([1, 2, 3, 4], 39) }, { msg: 'Upsample' });

@@ -37,7 +37,8 @@ test('repeated scalars decode the same packed and unpacked', () => {
 });
 
 test('raw_data and typed fields give the same values for every element type', () => {
-  const cases: [number, number[]][] = [[T.FLOAT, [0.5, -1.25, 3e-8]], [T.INT64, [-(2 ** 33), 7, 0]], [T.INT32, [-5, 2 ** 30, 1]], [T.DOUBLE, [0.1, -2, 1e10]],
+  const cases: [number, number[]][] = [[T.FLOAT, [0.5, -1.25, 3e-8]], [T.INT64, [-(2 ** 33), 7, 0]], [T.INT32, [-5, 2 ** 30, 1]], [T.DOUBLE, [0.1,
+    -2, 1e10]],
     [T.INT8, [-128, 5, 127]], [T.UINT8, [0, 200, 255]], [T.BOOL, [1, 0, 1]]];
   for (const [type, values] of cases) {
     const raw = tensorOf(encodeTensor({ type, dims: [3], values, raw: true }));

@@ -21,7 +21,8 @@ export async function loadOnnx(source: Uint8Array | ArrayBuffer | string): Promi
 export function loadOnnxSync(source: Uint8Array | ArrayBuffer): OnnxModel {
   const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
   if (!(bytes instanceof Uint8Array))
-    throw new TesseraError('loadOnnx', `expected a Uint8Array, ArrayBuffer or path, got ${source === null ? 'null' : typeof source}`, 'pass the bytes of a .onnx file');
+    throw new TesseraError('loadOnnx', `expected a Uint8Array, ArrayBuffer or path, got ${source === null ? 'null' : typeof source}`,
+      'pass the bytes of a .onnx file');
   if (!bytes.length) throw new TesseraError('loadOnnx', 'the model is empty (0 bytes)', 'pass the bytes of a .onnx file');
   return new OnnxModel(decodeModel(bytes));
 }

@@ -50,9 +50,11 @@ export class OnnxModel {
     this.opset = model.opsets.get('') ?? 0;
     this.producer = model.producer;
     if (this.opset < MIN_OPSET)
-      throw new TesseraError('loadOnnx', `the model imports opset ${this.opset} of the default domain; Tessera supports opsets ${MIN_OPSET} and later (tested 9-17)`,
+      throw new TesseraError('loadOnnx',
+        `the model imports opset ${this.opset} of the default domain; Tessera supports opsets ${MIN_OPSET} and later (tested 9-17)`,
         'convert it with onnx.version_converter.convert_version(model, 13)');
-    if (g.sparseInitializers) throw new TesseraError('loadOnnx', `the graph has ${g.sparseInitializers} sparse initializers, which are not supported`, 'densify them before export');
+    if (g.sparseInitializers) throw new TesseraError('loadOnnx',
+      `the graph has ${g.sparseInitializers} sparse initializers, which are not supported`, 'densify them before export');
     const bad = unsupportedOps(g.nodes);
     if (bad.length)
       throw new TesseraError('loadOnnx', `the model uses ${bad.length} unsupported op type${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`,
@@ -119,14 +121,17 @@ export class OnnxModel {
 
   private paramTensor(h: HostTensor): Tensor {
     let t = this.params.get(h.param!);
-    if (!t || t.isDisposed) { t = h.data instanceof Float32Array ? fromHost(h.data, 'float32', h.dims, h.param) : toDevice(h, h.param!); this.params.set(h.param!, t); }
+    if (!t || t.isDisposed) { t = h.data instanceof Float32Array ? fromHost(h.data, 'float32', h.dims, h.param) : toDevice(h,
+      h.param!); this.params.set(h.param!, t); }
     return t;
   }
 
   private checkParam(name: string, h: HostTensor, t: unknown, op: string): asserts t is Tensor {
-    if (!(t instanceof Tensor)) throw new TesseraError(op, `parameter '${name}' must be a Tensor`, 'pass the tensors parameters() returned, or ones of the same shape');
+    if (!(t instanceof Tensor)) throw new TesseraError(op, `parameter '${name}' must be a Tensor`,
+      'pass the tensors parameters() returned, or ones of the same shape');
     if (t.dtype !== 'float32' || t.shape.length !== h.dims.length || t.shape.some((d, i) => d !== h.dims[i]))
-      throw new TesseraError(op, `parameter '${name}' is float32${fmtShape(h.dims)}, got ${t.dtype}${fmtShape(t.shape)}`, 'keep the shape and dtype of parameters()');
+      throw new TesseraError(op, `parameter '${name}' is float32${fmtShape(h.dims)}, got ${t.dtype}${fmtShape(t.shape)}`,
+        'keep the shape and dtype of parameters()');
   }
 
   /** Builds the model's graph on `feeds` (lazy tensors by input name) and returns its outputs by name. */
@@ -148,7 +153,8 @@ export class OnnxModel {
       const vals = node.inputs.map((n) => {
         if (!n) return undefined;
         const v = env.get(n);
-        if (v === undefined) throw new TesseraError('onnx', `node ${node.opType} '${node.name}' reads '${n}', which no earlier node produces`, 'the graph is not topologically sorted or is incomplete');
+        if (v === undefined) throw new TesseraError('onnx', `node ${node.opType} '${node.name}' reads '${n}', which no earlier node produces`,
+          'the graph is not topologically sorted or is incomplete');
         return v;
       });
       const ctx = new OpContext(node, this.opset, vals, param);
@@ -168,27 +174,36 @@ export class OnnxModel {
   private bindFeeds(feeds: Record<string, Tensor>, env: Map<string, Value>): void {
     const expected = this.inputs.map((v) => v.name);
     if (typeof feeds !== 'object' || feeds === null || feeds instanceof Tensor)
-      throw new TesseraError('OnnxModel.run', 'feeds must be an object of tensors by input name', `pass { ${expected.map((n) => `'${n}': tensor`).join(', ')} }`);
+      throw new TesseraError('OnnxModel.run', 'feeds must be an object of tensors by input name',
+        `pass { ${expected.map((n) => `'${n}': tensor`).join(', ')} }`);
     for (const k of Object.keys(feeds))
-      if (!expected.includes(k)) throw new TesseraError('OnnxModel.run', `unknown input '${k}'`, `the model's inputs are ${expected.map((n) => `'${n}'`).join(', ')}`);
+      if (!expected.includes(k)) throw new TesseraError('OnnxModel.run', `unknown input '${k}'`,
+        `the model's inputs are ${expected.map((n) => `'${n}'`).join(', ')}`);
     const symbols = new Map<string, [number, string]>();
     for (const v of this.inputs) {
       const t = feeds[v.name];
-      if (t === undefined) throw new TesseraError('OnnxModel.run', `input '${v.name}' is missing`, `pass all of ${expected.map((n) => `'${n}'`).join(', ')}`);
-      if (!(t instanceof Tensor)) throw new TesseraError('OnnxModel.run', `input '${v.name}' must be a Tensor`, 'wrap the data with tensor(data, { shape })');
-      if (t.dtype !== v.dtype) throw new TesseraError('OnnxModel.run', `input '${v.name}' must be ${v.dtype} (ONNX ${v.onnxType}), got ${t.dtype}`, `cast it with .cast('${v.dtype}')`);
+      if (t === undefined) throw new TesseraError('OnnxModel.run', `input '${v.name}' is missing`,
+        `pass all of ${expected.map((n) => `'${n}'`).join(', ')}`);
+      if (!(t instanceof Tensor)) throw new TesseraError('OnnxModel.run', `input '${v.name}' must be a Tensor`,
+        'wrap the data with tensor(data, { shape })');
+      if (t.dtype !== v.dtype) throw new TesseraError('OnnxModel.run', `input '${v.name}' must be ${v.dtype} (ONNX ${v.onnxType}), got ${t.dtype}`,
+        `cast it with .cast('${v.dtype}')`);
       const want = v.shape;
       if (want) {
         const desc = `[${want.map((d) => d ?? '?').join(', ')}]`;
-        if (want.length !== t.rank) throw new TesseraError('OnnxModel.run', `input '${v.name}' must have shape ${desc}, got ${fmtShape(t.shape)}`, `reshape it to rank ${want.length}`);
+        if (want.length !== t.rank) throw new TesseraError('OnnxModel.run', `input '${v.name}' must have shape ${desc}, got ${fmtShape(t.shape)}`,
+          `reshape it to rank ${want.length}`);
         want.forEach((d, i) => {
           const got = t.shape[i]!;
           if (typeof d === 'number' && d !== got)
-            throw new TesseraError('OnnxModel.run', `input '${v.name}' must have shape ${desc}, got ${fmtShape(t.shape)} (axis ${i} is ${got}, not ${d})`, 'feed the size the model was exported with');
+            throw new TesseraError('OnnxModel.run',
+              `input '${v.name}' must have shape ${desc}, got ${fmtShape(t.shape)} (axis ${i} is ${got}, not ${d})`,
+                'feed the size the model was exported with');
           if (typeof d === 'string') {
             const prev = symbols.get(d);
             if (prev && prev[0] !== got)
-              throw new TesseraError('OnnxModel.run', `dimension '${d}' is ${prev[0]} in input '${prev[1]}' but ${got} in input '${v.name}'`, 'give inputs that share a named dimension the same size');
+              throw new TesseraError('OnnxModel.run', `dimension '${d}' is ${prev[0]} in input '${prev[1]}' but ${got} in input '${v.name}'`,
+                'give inputs that share a named dimension the same size');
             symbols.set(d, [got, v.name]);
           }
         });
@@ -199,6 +214,7 @@ export class OnnxModel {
 }
 
 function info(v: ValueInfo, what: string): OnnxValueInfo {
-  if (!v.elemType) throw new TesseraError('loadOnnx', `graph ${what} '${v.name}' is not a tensor (a sequence, map or optional)`, 'only tensor inputs and outputs are supported');
+  if (!v.elemType) throw new TesseraError('loadOnnx', `graph ${what} '${v.name}' is not a tensor (a sequence, map or optional)`,
+    'only tensor inputs and outputs are supported');
   return { name: v.name, dtype: deviceDtype(v.elemType, `graph ${what} '${v.name}'`), onnxType: elemTypeName(v.elemType), shape: v.shape };
 }

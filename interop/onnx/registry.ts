@@ -11,7 +11,8 @@ import { SHAPE } from './ops/shape.ts';
 import { SLICE } from './ops/slice.ts';
 import type { NodeProto } from './schema.ts';
 
-export const OPS: Readonly<Record<string, OnnxOp>> = { ...ELEMENTWISE, ...SHAPE, ...SLICE, ...REDUCE, ...LINALG, ...CONV, ...POOL, ...NORM, ...RESIZE };
+export const OPS: Readonly<Record<string, OnnxOp>> = { ...ELEMENTWISE, ...SHAPE, ...SLICE, ...REDUCE, ...LINALG, ...CONV, ...POOL, ...NORM,
+  ...RESIZE };
 
 /** The op types Tessera can import, sorted (for docs and error messages). */
 export const supportedOps = (): string[] => Object.keys(OPS).sort();

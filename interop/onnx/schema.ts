@@ -38,12 +38,15 @@ export interface NodeProto { name: string; opType: string; domain: string; input
 /** A value's declared type: element type and dims (a number, a symbolic name, or null when unknown); shape null when unranked. */
 export interface ValueInfo { name: string; elemType: number; shape: (number | string | null)[] | null }
 
-export interface Graph { name: string; nodes: NodeProto[]; initializers: TensorProto[]; inputs: ValueInfo[]; outputs: ValueInfo[]; sparseInitializers: number }
+export interface Graph {
+  name: string; nodes: NodeProto[]; initializers: TensorProto[]; inputs: ValueInfo[]; outputs: ValueInfo[]; sparseInitializers: number;
+}
 
 export interface Model { irVersion: number; opsets: Map<string, number>; producer: string; graph: Graph; functions: number }
 
 export function decodeTensor(r: Reader): TensorProto {
-  const t: TensorProto = { name: '', dims: [], dataType: 0, raw: null, floatData: [], int32Data: [], int64Data: [], doubleData: [], uint64Data: [], stringCount: 0, external: false };
+  const t: TensorProto = { name: '', dims: [], dataType: 0, raw: null, floatData: [], int32Data: [], int64Data: [], doubleData: [], uint64Data: [],
+    stringCount: 0, external: false };
   fields(r, (f, w, r) => {
     switch (f) {
       case 1: r.repeated(w, t.dims, readInt64, Wire.Varint); break;

@@ -52,7 +52,8 @@ function depthwise(x: Tensor, w: Tensor, s: number[], d: number[], pads: [number
   const [N, C, H, W] = x.shape as [number, number, number, number], [Cout, , KH, KW] = w.shape as [number, number, number, number];
   const mult = Cout / C;
   let xp = M.pad(x, [[0, 0], [0, 0], pads[0]!, pads[1]!]);
-  if (mult > 1) xp = M.reshape(M.expand(M.reshape(xp, [N, C, 1, xp.shape[2]!, xp.shape[3]!]), [N, C, mult, xp.shape[2]!, xp.shape[3]!]), [N, Cout, xp.shape[2]!, xp.shape[3]!]);
+  if (mult > 1) xp = M.reshape(M.expand(M.reshape(xp, [N, C, 1, xp.shape[2]!, xp.shape[3]!]), [N, C, mult, xp.shape[2]!, xp.shape[3]!]), [N, Cout,
+    xp.shape[2]!, xp.shape[3]!]);
   const OH = Math.floor((H + pads[0]![0] + pads[0]![1] - (KH - 1) * d[0]! - 1) / s[0]!) + 1;
   const OW = Math.floor((W + pads[1]![0] + pads[1]![1] - (KW - 1) * d[1]! - 1) / s[1]!) + 1;
   let acc: Tensor | null = null;
@@ -73,7 +74,8 @@ function conv(c: OpContext): Tensor {
     const pads = lift(sp.pads, [0, 0] as [number, number]), s = lift(sp.s, 1), d = lift(sp.d, 1);
     const dw = g > 1 && g === x4.shape[1] && w4.shape[1] === 1 && w4.shape[0]! % g === 0 && w4.shape[2]! * w4.shape[3]! <= DEPTHWISE_MAX_TERMS;
     if (dw) return depthwise(x4, w4, s, d, pads);
-    return conv2d(x4, w4, { dataFormat: 'NCHW', groups: c.int('group', 1), stride: [s[0]!, s[1]!], dilation: [d[0]!, d[1]!], padding: [pads[0]!, pads[1]!] });
+    return conv2d(x4, w4, { dataFormat: 'NCHW', groups: c.int('group', 1), stride: [s[0]!, s[1]!], dilation: [d[0]!, d[1]!], padding: [pads[0]!,
+      pads[1]!] });
   });
   return c.has(2) ? E.add(y, M.reshape(c.tensor(2), [1, c.tensor(2).size, ...Array(x.rank - 2).fill(1)])) : y;
 }
@@ -105,7 +107,8 @@ function convTranspose(c: OpContext): Tensor {
     const [[t, b], [l, r]] = [edge(0), edge(1)];
     z = M.slice(z, [0, 0, Math.max(-t, 0), Math.max(-l, 0)], [N, C, z.shape[2]! - Math.max(-b, 0), z.shape[3]! - Math.max(-r, 0)]);
     const w4 = wf.rank === 4 ? wf : M.unsqueeze(wf, 2);
-    const y = conv2d(z, w4, { dataFormat: 'NCHW', groups: g, dilation: [d[0]!, d[1]!], padding: [[Math.max(t, 0), Math.max(b, 0)], [Math.max(l, 0), Math.max(r, 0)]] });
+    const y = conv2d(z, w4, { dataFormat: 'NCHW', groups: g, dilation: [d[0]!, d[1]!], padding: [[Math.max(t, 0), Math.max(b, 0)], [Math.max(l, 0),
+      Math.max(r, 0)]] });
     return c.has(2) ? E.add(y, M.reshape(c.tensor(2), [1, c.tensor(2).size, 1, 1])) : y;
   });
 }

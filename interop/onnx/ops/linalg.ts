@@ -9,7 +9,8 @@ export const LINALG: Record<string, OnnxOp> = {
   Gemm: {
     device: (c) => {
       let a = c.tensor(0), b = c.tensor(1);
-      if (a.rank !== 2 || b.rank !== 2) throw c.error(`A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] must be 2-D`, 'use MatMul for batched products');
+      if (a.rank !== 2 || b.rank !== 2) throw c.error(`A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] must be 2-D`,
+        'use MatMul for batched products');
       if (c.int('transA', 0)) a = M.transpose(a);
       if (c.int('transB', 0)) b = M.transpose(b);
       const alpha = c.float('alpha', 1), beta = c.float('beta', 1);

@@ -10,7 +10,8 @@ import { normAxisOf } from './shape.ts';
 const perChannel = (v: Tensor, rank: number) => M.reshape(v, [1, v.size, ...Array(Math.max(rank - 2, 0)).fill(1)]);
 
 function batchNorm(c: OpContext): Tensor {
-  if (c.int('training_mode', 0)) throw c.error('training_mode=1 is not supported', 'export the model in eval mode (model.eval() before torch.onnx.export)');
+  if (c.int('training_mode', 0)) throw c.error('training_mode=1 is not supported',
+    'export the model in eval mode (model.eval() before torch.onnx.export)');
   const x = c.tensor(0), r = x.rank, eps = c.float('epsilon', 1e-5);
   const [scale, bias, mean, v] = [1, 2, 3, 4].map((i) => perChannel(c.tensor(i), r)) as [Tensor, Tensor, Tensor, Tensor];
   return E.add(E.mul(E.div(E.sub(x, mean), E.sqrt(E.add(v, eps))), scale), bias);

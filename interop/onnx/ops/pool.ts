@@ -24,7 +24,8 @@ function pool(c: OpContext, kind: 'max' | 'avg'): Tensor[] {
   if (c.node.outputs.length > 1 && c.node.outputs[1]) throw c.error('the Indices output is not supported', 'use only the first output');
   const x = c.tensor(0), n = x.rank - 2;
   const k = c.intList('kernel_shape');
-  if (!k || k.length !== n) throw c.error(`kernel_shape ${JSON.stringify(k)} for an input of shape [${x.shape.join(', ')}]`, 'give one size per spatial axis');
+  if (!k || k.length !== n) throw c.error(`kernel_shape ${JSON.stringify(k)} for an input of shape [${x.shape.join(', ')}]`,
+    'give one size per spatial axis');
   const { s, d, pads } = spatialSpec(c, x.shape, k);
   // ceil_mode: extra end padding so the last partial window counts (a window must start inside input + begin pad).
   const extra = pads.map(([b, e], i) => {

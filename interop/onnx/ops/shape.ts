@@ -13,7 +13,8 @@ import { ElemType } from '../schema.ts';
 import type { Tensor } from '../../../ops/tensor.ts';
 
 export const normAxisOf = (c: OpContext, a: number, rank: number): number => {
-  if (!Number.isInteger(a) || a < -rank || a >= rank) throw c.error(`axis ${a} is out of range for rank ${rank}`, `use an axis in [${-rank}, ${rank - 1}]`);
+  if (!Number.isInteger(a) || a < -rank || a >= rank) throw c.error(`axis ${a} is out of range for rank ${rank}`,
+    `use an axis in [${-rank}, ${rank - 1}]`);
   return a < 0 ? a + rank : a;
 };
 
@@ -32,7 +33,8 @@ function reshapeTarget(c: OpContext): number[] {
   const inShape = shapeOf(c.value(0)), spec = c.ints(1), allowZero = c.int('allowzero', 0);
   const dims = spec.map((d, i) => (d === 0 && !allowZero ? inShape[i] ?? -2 : d));
   if (dims.some((d) => d < -1) || dims.filter((d) => d === -1).length > 1)
-    throw c.error(`shape ${JSON.stringify(spec)} is invalid for an input of shape [${inShape.join(', ')}]`, 'use at most one -1, and 0 only where the input has that axis');
+    throw c.error(`shape ${JSON.stringify(spec)} is invalid for an input of shape [${inShape.join(', ')}]`,
+      'use at most one -1, and 0 only where the input has that axis');
   const known = numel(dims.filter((d) => d !== -1)), total = numel(inShape);
   const out = dims.map((d) => (d === -1 ? (known ? total / known : 0) : d));
   if (numel(out) !== total || !out.every(Number.isInteger))
@@ -75,7 +77,8 @@ function constantValue(c: OpContext): HostTensor {
   if (c.hasAttr('value_floats')) { const v = c.floatList('value_floats')!; return HostTensor.of(ElemType.FLOAT, [v.length], v); }
   if (c.hasAttr('value_int')) return HostTensor.of(ElemType.INT64, [], [c.int('value_int', 0)]);
   if (c.hasAttr('value_ints')) { const v = c.intList('value_ints')!; return HostTensor.of(ElemType.INT64, [v.length], v); }
-  throw c.error(`has no supported value attribute (${[...c.node.attrs.keys()].join(', ') || 'none'})`, 'use value, value_float(s) or value_int(s); sparse constants are not supported');
+  throw c.error(`has no supported value attribute (${[...c.node.attrs.keys()].join(', ') || 'none'})`,
+    'use value, value_float(s) or value_int(s); sparse constants are not supported');
 }
 
 function constantOfShape(c: OpContext): HostTensor {

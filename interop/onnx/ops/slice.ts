@@ -26,7 +26,8 @@ function sliceSpec(c: OpContext): { start: number[]; step: number[]; len: number
   const axes = (old ? c.intList('axes') : c.has(3) ? c.ints(3) : undefined) ?? starts.map((_, i) => i);
   const steps = !old && c.has(4) ? c.ints(4) : axes.map(() => 1);
   if (starts.length !== ends.length || axes.length !== starts.length || steps.length !== starts.length)
-    throw c.error(`starts (${starts.length}), ends (${ends.length}), axes (${axes.length}) and steps (${steps.length}) differ in length`, 'give one of each per sliced axis');
+    throw c.error(`starts (${starts.length}), ends (${ends.length}), axes (${axes.length}) and steps (${steps.length}) differ in length`,
+      'give one of each per sliced axis');
   const start = s.map(() => 0), step = s.map(() => 1), len = [...s];
   axes.forEach((a0, k) => {
     const a = normAxisOf(c, a0, r), n = s[a]!, st = steps[k]!;
@@ -54,7 +55,9 @@ function split(c: OpContext): Value[] {
     const k = c.int('num_outputs', n), each = Math.ceil(s[a]! / k);
     sizes = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(each, s[a]! - i * each)));
   }
-  if (sizes.reduce((p, q) => p + q, 0) !== s[a]) throw c.error(`split sizes ${JSON.stringify(sizes)} do not add up to axis ${a} of [${s.join(', ')}]`, 'make them sum to the axis size');
+  if (sizes.reduce((p, q) => p + q,
+    0) !== s[a]) throw c.error(`split sizes ${JSON.stringify(sizes)} do not add up to axis ${a} of [${s.join(', ')}]`,
+      'make them sum to the axis size');
   const x = c.tensor(0);
   let off = 0;
   return sizes.map((k) => {
@@ -73,7 +76,8 @@ function concat(c: OpContext): Value {
 
 function tile(c: OpContext): Tensor {
   const x = c.tensor(0), reps = c.ints(1);
-  if (reps.length !== x.rank || reps.some((k) => !Number.isInteger(k) || k < 0)) throw c.error(`repeats ${JSON.stringify(reps)} for an input of rank ${x.rank}`, 'give one non-negative count per axis');
+  if (reps.length !== x.rank || reps.some((k) => !Number.isInteger(k) || k < 0))
+    throw c.error(`repeats ${JSON.stringify(reps)} for an input of rank ${x.rank}`, 'give one non-negative count per axis');
   // [d0, d1] -> [1, d0, 1, d1] -> [r0, d0, r1, d1] -> [r0*d0, r1*d1]: a view, no copy.
   const inter = x.shape.flatMap((d) => [1, d]), big = x.shape.flatMap((d, i) => [reps[i]!, d]);
   return M.reshape(M.expand(M.reshape(x, inter), big), x.shape.map((d, i) => d * reps[i]!));
@@ -102,12 +106,15 @@ function pad(c: OpContext): Tensor {
   }
   const pos = pads.map(([b, e]) => [Math.max(b, 0), Math.max(e, 0)] as [number, number]);
   if (mode === 'constant') return M.pad(x, pos, value);
-  if (mode !== 'reflect' && mode !== 'edge' && mode !== 'wrap') throw c.error(`mode '${mode}' is not supported`, "use 'constant', 'reflect', 'edge' or 'wrap'");
+  if (mode !== 'reflect' && mode !== 'edge' && mode !== 'wrap') throw c.error(`mode '${mode}' is not supported`,
+    "use 'constant', 'reflect', 'edge' or 'wrap'");
   pos.forEach(([b, e], a) => {
     if (!b && !e) return;
     const n = x.shape[a]!;
-    if (mode === 'reflect' && (b >= n || e >= n)) throw c.error(`reflect pads [${b}, ${e}] on an axis of size ${n}`, 'reflect pads must be smaller than the axis');
-    const src = (i: number) => (mode === 'edge' ? Math.min(Math.max(i, 0), n - 1) : mode === 'wrap' ? ((i % n) + n) % n : i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+    if (mode === 'reflect' && (b >= n || e >= n)) throw c.error(`reflect pads [${b}, ${e}] on an axis of size ${n}`,
+      'reflect pads must be smaller than the axis');
+    const src = (i: number) => (mode === 'edge' ? Math.min(Math.max(i, 0),
+      n - 1) : mode === 'wrap' ? ((i % n) + n) % n : i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
     x = gather(x, indexList(Array.from({ length: n + b + e }, (_, i) => src(i - b))), a);
   });
   return x;
@@ -124,7 +131,8 @@ export const SLICE: Record<string, OnnxOp> = {
     device: (c) => gather(c.tensor(0), c.tensor(1), normAxisOf(c, c.int('axis', 0), shapeOf(c.value(0)).length)),
     host: (c) => {
       const x = c.host(0), a = normAxisOf(c, c.int('axis', 0), x.dims.length);
-      return hostGather(x, c.host(1), a, (i) => c.error(`index ${i} is out of range for axis ${a} of [${x.dims.join(', ')}]`, 'use indices in [-n, n)'));
+      return hostGather(x, c.host(1), a, (i) => c.error(`index ${i} is out of range for axis ${a} of [${x.dims.join(', ')}]`,
+        'use indices in [-n, n)'));
     },
   },
   GatherElements: { device: (c) => takeAlongAxis(c.tensor(0), c.tensor(1), c.int('axis', 0)) },
