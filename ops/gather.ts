@@ -8,11 +8,12 @@
  * infinities and NaNs elsewhere in x do not leak in, as they would through a one-hot matmul), and
  * the gradient is the same shape of graph the other way round (a masked sum over the indices:
  * the scatter-add a gather's backward pass needs). But its work and virtual compare grid are
- * |output| x |axis|, and bench/onnx.ts measured the one-hot matmul (as `nn.embedding`: grid
- * |indices| x |axis|, the tiled matmul kernel does the work) 7-48x faster on [256..1024, 64]
- * tables in one run; a large table would also exceed a storage binding. So a float `gather` whose grid
- * exceeds SELECT_MAX elements is a one-hot matmul, exact for finite values (a non-finite value
- * in x spreads NaN through its column, 0 * inf); smaller ones, and every int or bool gather, use
+ * |output| x |axis|, while a one-hot matmul (as `nn.embedding`) has a grid of |indices| x |axis|
+ * and lets the tiled matmul kernel do the work: bench/onnx.ts measured it 8-48x faster on a
+ * [256, 64] table and between 0.8x and 7x on [1024, 64] (three runs on a busy machine), and a
+ * large table would exceed a storage binding with select-and-sum. So a float `gather` whose grid
+ * exceeds SELECT_MAX elements is a one-hot matmul, exact for finite values (a non-finite value in
+ * x spreads NaN through its column, 0 * inf); smaller ones, and every int or bool gather, use
  * select-and-sum, which also fuses with its producer into one kernel. `method` forces either.
  *
  * Negative indices count from the end (-1 is the last); indices outside [-n, n) select nothing and
