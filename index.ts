@@ -12,6 +12,7 @@ export * from './ops/elementwise.ts';
 export { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Axes } from './ops/reduce.ts';
 export { reshape, permute, transpose, expand, slice, pad, concat, stack, squeeze, unsqueeze, flatten } from './ops/movement.ts';
 export { matmul, dot } from './ops/linalg.ts';
+export { take, gather, takeAlongAxis } from './ops/gather.ts';
 export { softmax, logSoftmax, layerNorm } from './ops/nn/functional.ts';
 export type { TensorLike } from './ops/graph.ts';
 export { TesseraError } from './ir/error.ts';
