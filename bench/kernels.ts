@@ -21,7 +21,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import * as ts from '../index.ts';
 import type { Tensor } from '../index.ts';
 import { runPasses } from '../ir/passes/index.ts';
-import type { Kernel } from '../ir/schedule.ts';
+import type { Kernel } from '../ir/schedule/index.ts';
 import type { Device } from '../runtime/device.ts';
 import { aliasOf, engine, ensureUploaded, globalOptions, inputsOf, substituteRealized, type Engine } from '../runtime/engine.ts';
 import { BufferUsage, MapMode } from '../runtime/gpu.ts';

@@ -1,5 +1,5 @@
 /**
- * Kernel templates: a scheduled Kernel (ir/schedule.ts) becomes one WGSL compute shader.
+ * Kernel templates: a scheduled Kernel (ir/schedule/index.ts) becomes one WGSL compute shader.
  * Every template has the same shape: bind the buffers, emit WGSL functions that compute the fused
  * expressions at an index (codegen/expr.ts), and a `main` that walks the iteration space.
  *  - elementwise: one invocation per output element, several outputs per kernel.
@@ -8,81 +8,16 @@
  *  - matmul: see codegen/matmul.ts (tiled, schedule-parameterized).
  * Grids larger than maxComputeWorkgroupsPerDimension fold into 2-D.
  */
-import { wgslType, storageType, type DType } from '../ir/dtype.ts';
+import { wgslType, type DType } from '../ir/dtype.ts';
 import { Ix, idiv, imod, probeScope, viewIx } from '../ir/indexing.ts';
-import { isElementwise, toposort, type InputArg, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
-import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule.ts';
+import { isElementwise, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
+import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule/index.ts';
+import { bindBuffers, bufferLeaf, grid, header, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
-import { emit, FnBuilder, helpers, literal, load, toStorage, type Leaf } from './expr.ts';
+import { emit, FnBuilder, helpers, literal, toStorage, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
-export interface DeviceCaps { maxWorkgroupsPerDim: number; maxWorkgroupSize: number; f16: boolean; subgroups?: boolean }
-
-export interface KernelCode {
-  name: string;
-  wgsl: string;
-  /** Nodes bound at @binding(i), reads first, then outputs. */
-  bindings: Node[];
-  outputs: Node[];
-  grid: [number, number, number];
-  /** Work items, for stats and cost estimates. */
-  threads: number;
-}
-
-export interface Bindings { decls: string[]; nameOf: Map<Node, string>; nodes: Node[] }
-
-export function bindBuffers(reads: readonly Node[], outputs: readonly Node[], lanes: 1 | 4 = 1): Bindings {
-  const decls: string[] = [], nameOf = new Map<Node, string>(), nodes: Node[] = [];
-  const label = (n: Node) => (n.op === 'input' ? (n.arg as InputArg).name : n.op).replace(/[^A-Za-z0-9]/g, '');
-  const elem = (n: Node) => (lanes === 4 ? `vec4<${storageType(n.dtype)}>` : storageType(n.dtype));
-  reads.forEach((n, i) => {
-    const name = `in${i}_${label(n)}`;
-    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read> ${name}: array<${elem(n)}>;`);
-    nameOf.set(n, name); nodes.push(n);
-  });
-  outputs.forEach((n, i) => {
-    const name = `out${i}_${label(n)}`;
-    decls.push(`@group(0) @binding(${nodes.length}) var<storage, read_write> ${name}: array<${elem(n)}>;`);
-    nameOf.set(n, name); nodes.push(n);
-  });
-  return { decls, nameOf, nodes };
-}
-
-/** A leaf provider that loads buffers bound in `b`. */
-export const bufferLeaf = (b: Bindings, extra?: Leaf): Leaf => (n, ix, fb) => {
-  const e = extra?.(n, ix, fb);
-  if (e !== undefined) return e;
-  const name = b.nameOf.get(n);
-  return name && b.nodes.indexOf(n) < b.nodes.length ? load(name, n.dtype, ix, fb) : undefined;
-};
-
-/** Kernel name: which ops it fuses, in order ("fused_mul_add_max_exp"). */
-export function kernelName(k: Kernel, roots: readonly Node[], reads: readonly Node[]): string {
-  const stop = new Set(reads);
-  const ops: string[] = [];
-  const walk = toposort(roots.flatMap((r) => (stop.has(r) ? [] : [r])));
-  for (const n of walk) {
-    if (stop.has(n) || n.op === 'input' || n.op === 'const') continue;
-    const op = n.op === 'reduce' ? `${(n.arg as ReduceArg).op}` : n.op;
-    if (!['reshape', 'expand', 'permute', 'shrink', 'pad'].includes(op) && !ops.includes(op)) ops.push(op);
-  }
-  const prefix = k.kind === 'elementwise' ? 'ew' : k.kind;
-  if (k.kind === 'matmul' && ops.includes('matmul')) ops.splice(ops.indexOf('matmul'), 1);
-  const body = ops.slice(0, 6).join('_') + (ops.length > 6 ? `_and${ops.length - 6}more` : '');
-  return `${prefix}_${body || 'copy'}`;
-}
-
-/** Workgroup grid for `groups` workgroups, folded into 2-D when over the per-dimension limit. */
-export function grid(groups: number, maxPerDim: number): [number, number, number] {
-  if (groups <= maxPerDim) return [Math.max(groups, 1), 1, 1];
-  const y = Math.ceil(groups / maxPerDim);
-  return [Math.ceil(groups / y), y, 1];
-}
-
-function header(wgsl: string, name: string, k: Kernel): string {
-  const enable = (/\bf16\b/.test(wgsl) ? 'enable f16;\n' : '') + (/\bsubgroupAdd\(/.test(wgsl) ? 'enable subgroups;\n' : '');
-  return `${enable}// kernel ${name} (${k.kind})\n${wgsl}`;
-}
+export type { DeviceCaps, KernelCode } from './common.ts';
 
 const WG_ID = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>`;
 
@@ -162,7 +97,7 @@ ${fb.body()}
   ${stores.join('\n  ')}
 }`;
   const wgsl = header(`${b.decls.join('\n')}\n${helpers(fb.lines.join('\n'))}\n${main}\n`, name, k);
-  return { name, wgsl, bindings: b.nodes, outputs: k.outputs, grid: grid(Math.ceil(n / WG), caps.maxWorkgroupsPerDim), threads: n };
+  return { name, wgsl, bindings: b.nodes, outputs: [...k.outputs], grid: grid(Math.ceil(n / WG), caps.maxWorkgroupsPerDim), threads: n };
 }
 
 function identity(op: ReduceOp, d: DType): string {

@@ -9,10 +9,10 @@
  */
 import { wgslType } from '../ir/dtype.ts';
 import { Ix } from '../ir/indexing.ts';
-import type { Kernel } from '../ir/schedule.ts';
+import type { Kernel } from '../ir/schedule/index.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
 import { emit, FnBuilder, helpers, toStorage } from './expr.ts';
-import { bindBuffers, bufferLeaf, grid, kernelName, type DeviceCaps, type KernelCode } from './kernels.ts';
+import { bindBuffers, bufferLeaf, grid, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 
 export interface MatmulSchedule {
   wgM: number; wgN: number;   // invocations per workgroup along M and N

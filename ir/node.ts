@@ -8,8 +8,10 @@
  *
  * The primitive set is small on purpose. Everything else (softmax, layernorm, conv, losses, argmax)
  * is composed from these in ops/, so fusion and autodiff see through it. Adding a primitive: add it
- * to the Op union below, and the type checker lists every switch that must handle it (interpreter,
- * codegen, autodiff rules, simplifier).
+ * to its list below (UNARY_OPS, BINARY_OPS, …) or to `Op`, then the type checker lists every table
+ * that must handle it: OP_INFO here (what the scheduler and codegen need to know of it), the
+ * gradient rules (ir/vjp-rules.ts), the interpreter (ir/interpret.ts) and codegen (codegen/expr.ts).
+ * The simplifier (ir/passes/simplify.ts) only knows the ops it rewrites.
  *
  * Two primitives depend on the index of the element they compute, not only on their sources:
  * `iota` and `random`. `random` is counter-based (Threefry, ir/random.ts): element i is a pure
@@ -20,10 +22,13 @@
 import type { DType } from './dtype.ts';
 import type { Shape } from './shape.ts';
 
-export type UnaryOp = 'neg' | 'recip' | 'sqrt' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'abs' | 'floor' | 'sign' | 'not' | 'cast' | 'detach';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'mod' | 'lt' | 'le' | 'eq' | 'ne' | 'and' | 'or';
+export const UNARY_OPS = ['neg', 'recip', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'abs', 'floor', 'sign', 'not', 'cast', 'detach'] as const;
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'mod', 'lt', 'le', 'eq', 'ne', 'and', 'or'] as const;
+export const VIEW_OPS = ['reshape', 'permute', 'expand', 'pad', 'shrink'] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
 export type ReduceOp = 'sum' | 'max' | 'min';
-export type ViewOp = 'reshape' | 'permute' | 'expand' | 'pad' | 'shrink';
+export type ViewOp = (typeof VIEW_OPS)[number];
 export type Op =
   | 'input'   // a realized buffer or a jit/grad placeholder; arg: InputArg
   | 'const'   // a scalar constant (shape []); arg: number
@@ -35,16 +40,33 @@ export type Op =
   | ViewOp    // index transforms, never copies: reshape, permute(arg perm), expand, pad(arg [lo,hi][]), shrink(arg ShrinkArg)
   | 'matmul'; // [...batch, M, K] x [...batch, K, N] -> [...batch, M, N], batch dims equal
 
-export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'recip', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'abs', 'floor', 'sign', 'not', 'cast', 'detach'];
-export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'mod', 'lt', 'le', 'eq', 'ne', 'and', 'or'];
-export const VIEW_OPS: readonly ViewOp[] = ['reshape', 'permute', 'expand', 'pad', 'shrink'];
 export const COMPARE_OPS: readonly BinaryOp[] = ['lt', 'le', 'eq', 'ne'];
 
-export const isUnary = (op: Op): op is UnaryOp => (UNARY_OPS as readonly string[]).includes(op);
-export const isBinary = (op: Op): op is BinaryOp => (BINARY_OPS as readonly string[]).includes(op);
-export const isView = (op: Op): op is ViewOp => (VIEW_OPS as readonly string[]).includes(op);
+/** What the scheduler and codegen need to know of each primitive. */
+export interface OpInfo {
+  readonly kind: 'leaf' | 'unary' | 'binary' | 'where' | 'reduce' | 'view' | 'matmul' | 'random';
+  /** Too costly to recompute once per tile load of a matmul operand: transcendentals, and random (20 rounds of a hash). */
+  readonly costly: boolean;
+}
+const info = (kind: OpInfo['kind'], costly = false): OpInfo => ({ kind, costly });
+export const OP_INFO: { readonly [P in Op]: OpInfo } = {
+  input: info('leaf'), const: info('leaf'), iota: info('leaf'), random: info('random', true),
+  neg: info('unary'), recip: info('unary'), sqrt: info('unary', true), exp: info('unary', true), log: info('unary', true),
+  sin: info('unary', true), cos: info('unary', true), tanh: info('unary', true), sigmoid: info('unary', true), abs: info('unary'),
+  floor: info('unary'), sign: info('unary'), not: info('unary'), cast: info('unary'), detach: info('unary'),
+  add: info('binary'), sub: info('binary'), mul: info('binary'), div: info('binary'), max: info('binary'), min: info('binary'),
+  pow: info('binary', true), mod: info('binary'), lt: info('binary'), le: info('binary'), eq: info('binary'), ne: info('binary'),
+  and: info('binary'), or: info('binary'),
+  where: info('where'), reduce: info('reduce'),
+  reshape: info('view'), permute: info('view'), expand: info('view'), pad: info('view'), shrink: info('view'),
+  matmul: info('matmul'),
+};
+
+export const isUnary = (op: Op): op is UnaryOp => OP_INFO[op].kind === 'unary';
+export const isBinary = (op: Op): op is BinaryOp => OP_INFO[op].kind === 'binary';
+export const isView = (op: Op): op is ViewOp => OP_INFO[op].kind === 'view';
 /** Elementwise: output[i] depends only on inputs at i (same shape). */
-export const isElementwise = (op: Op) => isUnary(op) || isBinary(op) || op === 'where';
+export const isElementwise = (op: Op) => { const k = OP_INFO[op].kind; return k === 'unary' || k === 'binary' || k === 'where'; };
 
 /** Where an input's data lives: a runtime buffer (opaque to the IR) or nothing yet (a placeholder). */
 export interface InputArg { readonly uid: number; readonly name: string }

@@ -5,7 +5,7 @@
  * (shader-f16, timestamp-query, subgroups) requested, so kernels can use what the adapter has.
  */
 import { TesseraError } from '../ir/error.ts';
-import type { DeviceCaps } from '../codegen/kernels.ts';
+import type { DeviceCaps } from '../codegen/common.ts';
 
 export interface Device {
   gpu: GPUDevice;

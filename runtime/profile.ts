@@ -3,13 +3,17 @@
  * wall-clock milliseconds per run, measured from submit to `onSubmittedWorkDone`. Used by the
  * autotuner and the benchmarks; medians are what they compare.
  */
-import type { Engine } from './engine.ts';
+import type { Device } from './device.ts';
+import type { BufferPool } from './pool.ts';
 import type { Program } from './program.ts';
 
 export const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
 
 /** Runs `program` on `inputs` `reps` times (after `warmup` runs); returns ms per run. */
-export async function timeProgram(e: Engine, program: Program, inputs: readonly GPUBuffer[], reps = 5, warmup = 1): Promise<number[]> {
+/** What timing a program needs: the device and the pool its buffers come from (an Engine has both). */
+export interface Runner { dev: Device; pool: BufferPool }
+
+export async function timeProgram(e: Runner, program: Program, inputs: readonly GPUBuffer[], reps = 5, warmup = 1): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
     const t0 = performance.now();

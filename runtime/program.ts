@@ -9,7 +9,7 @@ import { generate, type KernelCode, type Schedule } from '../codegen/kernels.ts'
 import { byteSize } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { argKey, dumpGraph, toposort, type Node } from '../ir/node.ts';
-import { schedule, kernelOutputs, type Kernel } from '../ir/schedule.ts';
+import { schedule, kernelOutputs, type Kernel } from '../ir/schedule/index.ts';
 import { numel } from '../ir/shape.ts';
 import type { Device } from './device.ts';
 import type { BufferPool } from './pool.ts';
@@ -91,7 +91,8 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
   checkBindingLimit(roots, dev.caps.maxBindingSize);
   const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
-  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers) });
+  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers),
+    log: flags.has('fusion') ? (m) => console.log(m) : undefined });
   const slotOf = new Map<Node, number>();
   const slotBytes: number[] = [];
   const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };

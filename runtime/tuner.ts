@@ -14,7 +14,7 @@
 import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
 import { DEFAULT_MATMUL, scheduleFits, scheduleKey, type MatmulSchedule } from '../codegen/matmul.ts';
 import { byteSize, isFloat } from '../ir/dtype.ts';
-import { kernelOutputs, type Kernel } from '../ir/schedule.ts';
+import { kernelOutputs, type Kernel } from '../ir/schedule/index.ts';
 import { numel } from '../ir/shape.ts';
 import type { Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';

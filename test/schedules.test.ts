@@ -15,7 +15,7 @@ import { engine, execute, inputsOf } from '../runtime/engine.ts';
 import { compileProgram } from '../runtime/program.ts';
 import { hostDataOf, storageOf } from '../runtime/storage.ts';
 import { CANDIDATES, heuristicSchedule, keyOf, rowCandidates, tuneKernel } from '../runtime/tuner.ts';
-import { schedule as scheduleGraph } from '../ir/schedule.ts';
+import { schedule as scheduleGraph } from '../ir/schedule/index.ts';
 import { layerNorm, relu, softmax, type Tensor } from '../index.ts';
 import { allclose, rnd } from './helpers.ts';
 

@@ -1,0 +1,55 @@
+/**
+ * The graph of a pre-LN transformer training step: `blocks` blocks (multi-head self-attention and
+ * a GELU MLP), loss mean(y²), `valueAndGrad`, then an Adam or AdamW update of every parameter —
+ * the graph a jitted training step compiles. Used by the scheduler tests (small sizes) and by
+ * bench/schedule.ts (the sizes of the architecture review: B=4, T=64, D=128, 4 heads).
+ */
+import { add, gelu, layerNorm, matmul, mean, mul, permute, randn, reshape, softmax, tensor, valueAndGrad, type Tensor } from '../../index.ts';
+import { Adam, AdamW } from '../../ops/nn/optimizers.ts';
+import { flatten } from '../../ops/pytree.ts';
+
+export interface StepConfig { blocks: number; B: number; T: number; D: number; H: number; optimizer?: 'adam' | 'adamw'; seed?: number }
+type Block = Record<string, Tensor>;
+
+const zeros = (n: number) => tensor(new Float32Array(n), { shape: [n] });
+
+function blockParams(D: number, seed: number): Block {
+  const w = (i: number, r: number, c: number) => randn([r, c], { seed: seed + i, std: 1 / Math.sqrt(r) });
+  const ones = () => tensor(new Float32Array(D).fill(1), { shape: [D] });
+  return {
+    g1: ones(), b1: zeros(D), wq: w(0, D, D), bq: zeros(D), wk: w(1, D, D), bk: zeros(D), wv: w(2, D, D), bv: zeros(D),
+    wo: w(3, D, D), bo: zeros(D), g2: ones(), b2: zeros(D), w1: w(4, D, 4 * D), c1: zeros(4 * D), w2: w(5, 4 * D, D), c2: zeros(D),
+  };
+}
+
+function block(p: Block, x: Tensor, { B, T, D, H }: StepConfig): Tensor {
+  const Dh = D / H;
+  const h = layerNorm(x, { gamma: p.g1!, beta: p.b1! });
+  const heads = (w: Tensor, b: Tensor) => permute(reshape(add(matmul(h, w), b), [B, T, H, Dh]), [0, 2, 1, 3]);
+  const scores = mul(matmul(heads(p.wq!, p.bq!), permute(heads(p.wk!, p.bk!), [0, 1, 3, 2])), 1 / Math.sqrt(Dh));
+  const att = matmul(softmax(scores, -1), heads(p.wv!, p.bv!));
+  const x2 = add(x, add(matmul(reshape(permute(att, [0, 2, 1, 3]), [B, T, D]), p.wo!), p.bo!));
+  const m = add(matmul(gelu(add(matmul(layerNorm(x2, { gamma: p.g2!, beta: p.b2! }), p.w1!), p.c1!)), p.w2!), p.c2!);
+  return add(x2, m);
+}
+
+export interface StepInputs { params: Block[]; x: Tensor }
+
+/** Seeded parameters (host data) and input of the step. */
+export function stepInputs(cfg: StepConfig): StepInputs {
+  const seed = cfg.seed ?? 1;
+  return { params: Array.from({ length: cfg.blocks }, (_, i) => blockParams(cfg.D, seed + 100 * i)), x: randn([cfg.B, cfg.T, cfg.D], { seed }) };
+}
+
+/** The step's lazy results: loss, new parameters and optimizer state (all to be realized together). */
+export function transformerStep(cfg: StepConfig, { params, x }: StepInputs = stepInputs(cfg)): Tensor[] {
+  const loss = (ps: Block[], input: Tensor) => {
+    let y = input;
+    for (const p of ps) y = block(p, y, cfg);
+    return mean(mul(y, y));
+  };
+  const [value, grads] = valueAndGrad(loss)(params, x);
+  const opt = cfg.optimizer === 'adamw' ? new AdamW({ learningRate: 1e-3 }) : new Adam({ learningRate: 1e-3 });
+  const { params: next, state } = opt.update(params, grads, opt.init(params));
+  return [value, ...flatten(next).leaves, ...flatten(state).leaves];
+}

@@ -1,0 +1,81 @@
+/**
+ * What the scheduler produces: kernels, and the index helpers its rules and the codegen templates
+ * share. A kernel is one of three templates' iteration spaces:
+ *  - elementwise: one invocation per output element (several outputs of one shape may share it);
+ *  - row: reductions over the same rows (`full` shape, reduced `axes`) and the elementwise stages
+ *    fused after them, in dependency order;
+ *  - matmul: one matmul, with at most one elementwise epilogue (`output`).
+ * `reads` are the buffers it binds for reading (inputs and other kernels' outputs), in a
+ * deterministic order; the outputs follow them in the bindings.
+ */
+import { Ix, probeScope, SCALAR_IX, viewIx } from '../indexing.ts';
+import { isView, type Node } from '../node.ts';
+import type { Shape } from '../shape.ts';
+
+export type Stage =
+  | { readonly kind: 'reduce'; readonly node: Node; readonly write: boolean }
+  | { readonly kind: 'full'; readonly node: Node }
+  | { readonly kind: 'row'; readonly node: Node };
+
+export type Kernel =
+  | { readonly kind: 'elementwise'; readonly shape: Shape; readonly outputs: readonly Node[]; readonly reads: readonly Node[] }
+  | { readonly kind: 'row'; readonly full: Shape; readonly axes: readonly number[]; readonly stages: readonly Stage[]; readonly reads: readonly Node[] }
+  | { readonly kind: 'matmul'; readonly node: Node; readonly output: Node; readonly reads: readonly Node[] };
+
+export type RowKernel = Kernel & { kind: 'row' };
+export type ElementwiseKernel = Kernel & { kind: 'elementwise' };
+export type MatmulKernel = Kernel & { kind: 'matmul' };
+
+/** Nodes a kernel writes. */
+export function kernelOutputs(k: Kernel): Node[] {
+  switch (k.kind) {
+    case 'elementwise': return [...k.outputs];
+    case 'matmul': return [k.output];
+    case 'row': return k.stages.filter((s) => s.kind !== 'reduce' || s.write).map((s) => s.node);
+  }
+}
+
+/** Expression roots a kernel evaluates (the nodes whose sources it inlines). */
+export function kernelRoots(k: Kernel): Node[] {
+  switch (k.kind) {
+    case 'elementwise': return [...k.outputs];
+    case 'matmul': return k.output === k.node ? [k.node] : [k.node, k.output];
+    case 'row': return k.stages.map((s) => s.node);
+  }
+}
+
+/** Leaves that are never bound as buffers unless requested as outputs (constants and iota are inlined). */
+export const isLeafOp = (n: Node) => n.op === 'input' || n.op === 'const' || n.op === 'iota';
+
+/** The index patterns at which `root`'s expression (evaluated at `ix`) reads `target`. */
+export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => boolean): Ix[] {
+  const found: Ix[] = [];
+  const seen = new Set<string>();
+  const walk = (n: Node, at: Ix) => {
+    const key = `${n.id}@${at.key()}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (n === target) { found.push(at); return; }
+    if (n !== root && stop(n)) return;
+    if (n.op === 'reduce' || n.op === 'matmul') return; // another index space: handled as anchors
+    walkSources(n, at, walk);
+  };
+  // A reduction root reads its source at the full index; a view root at the view's mapped index.
+  if (root.op === 'reduce') walk(root.src[0]!, ix);
+  else walkSources(root, ix, walk);
+  return found;
+}
+
+/** Calls `visit` with each source of elementwise, view or random node `n`, at the index it is read when `n` is computed at `at`. */
+function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
+  if (isView(n.op)) visit(n.src[0]!, viewIx(n, at, probeScope).ix);
+  else if (n.op === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
+  else for (const s of n.src) visit(s, at);
+}
+
+/** Symbolic index of the full shape in a row kernel: dimension d is `i{d}`. */
+export const fullIx = (full: Shape) => new Ix(full, undefined, full.map((_, d) => `i${d}`));
+/** The index at which a full-shape element reads its row's reduction result (keepdims shape). */
+export const rowPattern = (full: Shape, axes: readonly number[]) => full.map((_, d) => (axes.includes(d) ? '0' : `i${d}`)).join(',');
+/** The name of the row index in row-stage expressions. */
+export const ROW_LIN = 'r';

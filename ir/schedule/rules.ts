@@ -1,0 +1,110 @@
+/**
+ * The fusion rules, applied in this order (each to a fixpoint, or once per kernel where `repeat`
+ * is false). A rule only proposes: given a kernel and a partner, it returns the kernel the two
+ * would become, or the reason they cannot fuse. The engine (index.ts) checks the invariants
+ * (FusionGraph.canMerge: no cycle, the storage-buffer limit) and applies the merge.
+ * Adding a rule: write a FusionRule below and put it in FUSION_RULES where it belongs.
+ */
+import { isFloat } from '../dtype.ts';
+import { Ix, probeScope } from '../indexing.ts';
+import type { Node } from '../node.ts';
+import { numel, shapesEqual } from '../shape.ts';
+import type { FusionGraph } from './graph.ts';
+import { accessesOf, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type RowKernel, type Stage } from './kernel.ts';
+
+export interface FusionRule {
+  readonly name: string;
+  /** Whether the rule grows kernel k (k absorbs its partners). */
+  seeds(g: FusionGraph, k: Kernel): boolean;
+  /** The kernels k may absorb, in the order they are tried. */
+  partners(g: FusionGraph, k: Kernel): readonly Kernel[];
+  /** The kernel that k and c become, or why they cannot fuse. */
+  plan(g: FusionGraph, k: Kernel, c: Kernel): Kernel | string;
+  /** Look at a merged kernel (and its neighbours) again until nothing fuses, or try each kernel once. */
+  readonly repeat: boolean;
+}
+
+/**
+ * Reductions over the same full shape and axes join one *row kernel* when the later reads the
+ * earlier only broadcast along the reduced axes (softmax: max, then the sum of exp(x - max));
+ * elementwise outputs over the full shape that read them that way, or over the row shape at the
+ * row's own index (mean = sum * 1/n), join as well. Softmax and layernorm are one kernel each.
+ */
+export const rows: FusionRule = {
+  name: 'rows',
+  repeat: true,
+  seeds: (_, k) => k.kind === 'row',
+  partners: (g, k) => g.consumers(k),
+  plan(g, k, c) {
+    const row = k as RowKernel;
+    const reduces = row.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
+    const stop = (n: Node) => g.anchors.has(n) && !reduces.includes(n);
+    const pattern = rowPattern(row.full, row.axes);
+    const okFull = (root: Node) => reduces.every((r) =>
+      accessesOf(root, fullIx(row.full), r, stop).every((ix) => ix.idx(probeScope).join(',') === pattern));
+    const okRow = (root: Node) => reduces.every((r) =>
+      accessesOf(root, new Ix(root.shape, ROW_LIN), r, stop).every((ix) => ix.knownLin === ROW_LIN));
+    let stages: readonly Stage[];
+    if (c.kind === 'row') {
+      if (!shapesEqual(c.full, row.full) || c.axes.join() !== row.axes.join()) return 'it reduces other rows';
+      if (!c.stages.every((s) => (s.kind === 'row' ? okRow(s.node) : okFull(s.node)))) return 'it reads the reductions at other elements';
+      stages = c.stages;
+    } else if (c.kind === 'elementwise' && c.outputs.length === 1) {
+      const o = c.outputs[0]!;
+      const rowCount = numel(row.full) / Math.max(1, numel(row.axes.map((a) => row.full[a]!)));
+      if (shapesEqual(o.shape, row.full) && okFull(o)) stages = [{ kind: 'full', node: o }];
+      else if (numel(o.shape) === rowCount && okRow(o)) stages = [{ kind: 'row', node: o }];
+      else return 'it reads the reductions at other elements, or has another shape';
+    } else return `a ${c.kind} kernel${c.kind === 'elementwise' ? ' with several outputs' : ''} does not join a row kernel`;
+    return { kind: 'row', full: row.full, axes: row.axes, stages: [...row.stages, ...stages], reads: [] };
+  },
+};
+
+/**
+ * A matmul whose only reader is one elementwise output at the same element (bias, activation,
+ * residual, scale) computes that output in its own kernel. (Elementwise producers of matmul
+ * operands are inlined as its prologue: see anchors.ts for the costly ones that are not.)
+ */
+export const matmulEpilogue: FusionRule = {
+  name: 'matmul-epilogue',
+  repeat: false,
+  seeds: (g, k) => k.kind === 'matmul' && k.output === k.node && !g.outputs.has(k.node),
+  partners: (g, k) => g.consumers(k),
+  plan(g, k, c) {
+    const mm = k as Kernel & { kind: 'matmul' };
+    if (g.consumers(k).length !== 1) return 'the matmul result is read by several kernels';
+    if (c.kind !== 'elementwise' || c.outputs.length !== 1) return 'its reader is not one elementwise output';
+    const o = c.outputs[0]!;
+    if (numel(o.shape) !== numel(mm.node.shape) || !isFloat(o.dtype)) return 'the epilogue has another size or dtype';
+    const acc = accessesOf(o, new Ix(o.shape, 'lin'), mm.node, (n) => g.anchors.has(n));
+    if (!acc.every((ix) => ix.knownLin === 'lin')) return 'the epilogue reads the matmul at other elements';
+    return { kind: 'matmul', node: mm.node, output: o, reads: [] };
+  },
+};
+
+/**
+ * Elementwise outputs of one shape share a kernel when they are independent, or when one reads
+ * the other only at its own element (Adam: the new weight reads the new moments), which the
+ * kernel then computes once and keeps in registers.
+ */
+export const siblings: FusionRule = {
+  name: 'siblings',
+  repeat: true,
+  seeds: (_, k) => k.kind === 'elementwise',
+  partners: (g, k) => g.peers(k).filter((p) => g.rank(p) > g.rank(k)),
+  plan(g, k, c) {
+    const a = k as ElementwiseKernel, b = c as ElementwiseKernel;
+    const ab = g.producers(b).has(a), ba = g.producers(a).has(b);
+    if (ab && ba) return 'they read each other';
+    if ((ab && !readsInPlace(g, a, b)) || (ba && !readsInPlace(g, b, a))) return 'one reads the other at other elements';
+    // Producers first, so each output's value exists before a sibling uses it.
+    const outputs = ba ? [...b.outputs, ...a.outputs] : [...a.outputs, ...b.outputs];
+    return { kind: 'elementwise', shape: a.shape, outputs, reads: [] };
+  },
+};
+
+/** c reads p's outputs only element for element (at the flat index of its own element). */
+const readsInPlace = (g: FusionGraph, p: ElementwiseKernel, c: ElementwiseKernel) => c.outputs.every((o) => p.outputs.every((po) =>
+  accessesOf(o, new Ix(o.shape, 'gid'), po, (n) => g.anchors.has(n)).every((ix) => ix.knownLin === 'gid')));
+
+export const FUSION_RULES: readonly FusionRule[] = [rows, matmulEpilogue, siblings];
