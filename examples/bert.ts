@@ -65,7 +65,7 @@ await mlm.fit(pre.x, pre.y, { epochs: 8, batchSize: 64, verbose: 2 });
 
 // Held-out masked-word accuracy (unseen sentences).
 const heldMlm = masked(testSet, 1);
-const logits = await (await mlm.predict(heldMlm.x, { batchSize: 256 })).argmax(-1).data();
+const logits = await (await mlm.predict(heldMlm.x, { batchSize: 1024 })).argmax(-1).data();
 let hit = 0, total = 0;
 heldMlm.y.forEach((row, i) => row.forEach((t, j) => { if (t >= 0) { total++; if (logits[i * L + j] === t) hit++; } }));
 console.log(`MLM: held-out masked-word accuracy ${(100 * hit / total).toFixed(1)}% over ${total} masked words (vocabulary ${V})`);
@@ -74,6 +74,6 @@ console.log(`MLM: held-out masked-word accuracy ${(100 * hit / total).toFixed(1)
 const cls = nn.model({ inputs: ids, outputs: new nn.Dense(2, { activation: 'softmax' }).call(new nn.GlobalAveragePooling1D().call(h)), name: 'bert_classifier' });
 cls.compile({ optimizer: nn.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 await cls.fit(trainSet.map((d) => encode(d.words)), trainSet.map((d) => d.label), { epochs: 3, batchSize: 64, verbose: 2 });
-const [loss, acc] = (await cls.evaluate(testSet.map((d) => encode(d.words)), testSet.map((d) => d.label))) as number[];
+const [loss, acc] = (await cls.evaluate(testSet.map((d) => encode(d.words)), testSet.map((d) => d.label), { batchSize: 1024 })) as number[];
 console.log(`classifier: held-out ${testSet.length} sentences, loss ${loss!.toFixed(4)}, accuracy ${(acc! * 100).toFixed(1)}%   (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 if (acc! < 0.95 || hit / total < 0.4) { console.error('below the expected accuracy'); process.exitCode = 1; }

@@ -25,7 +25,7 @@ function windows(from: number, to: number, stride: number) {
   for (let s = from; s + T + 1 <= to; s += stride) { x.push(ids.slice(s, s + T)); y.push(ids.slice(s + 1, s + T + 1)); }
   return { x, y };
 }
-const train = windows(0, split, 2), held = windows(split, ids.length, 4);
+const train = windows(0, split, 3), held = windows(split, ids.length, 4);
 
 // The unigram entropy (nats) of the training text: what knowing only letter frequencies achieves.
 const counts = new Map<number, number>();
@@ -36,7 +36,7 @@ const model = gpt({ vocab: V, context: T, dModel: 64, blocks: 2, heads: 4, ffn: 
 model.compile({ optimizer: nn.adamw({ learningRate: 3e-3, weightDecay: 0.01 }), loss: new nn.SparseCategoricalCrossentropy({ fromLogits: true }) });
 model.summary();
 const before = stats();
-const hist = await model.fit(train.x, train.y, { epochs: 25, batchSize: 32, verbose: 2, validationData: [held.x, held.y] });
+const hist = await model.fit(train.x, train.y, { epochs: 15, batchSize: 64, verbose: 2, validationData: [held.x, held.y] });
 const steps = hist.params.steps * hist.epoch.length, after = stats();
 const trainLoss = hist.history.loss!.at(-1)!, valLoss = hist.history.val_loss!.at(-1)!;
 console.log(`vocab ${V}, ${train.x.length} training windows of ${T}; unigram entropy ${unigram.toFixed(3)} nats`);

@@ -37,8 +37,8 @@ const out = new nn.Dense(10, { activation: 'softmax' }).call(new nn.GlobalAverag
 const model = nn.model({ inputs: input, outputs: out, name: 'resnet_digits' });
 model.compile({ optimizer: nn.adam({ learningRate: 0.003 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 model.summary();
-await model.fit(tr.x, tr.y, { epochs: 12, batchSize: 64, verbose: 2 });
-const [loss, accuracy] = (await model.evaluate(te.x, te.y)) as number[];
+await model.fit(tr.x, tr.y, { epochs: 8, batchSize: 64, verbose: 2 });
+const [loss, accuracy] = (await model.evaluate(te.x, te.y, { batchSize: 512 })) as number[];
 console.log(`held-out: ${test.samples} samples, loss ${loss!.toFixed(4)}, accuracy ${(accuracy! * 100).toFixed(2)}%   (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 // predict uses the moving statistics too; a saved and reloaded model gives the same predictions.
@@ -47,7 +47,7 @@ try {
   const path = join(dir, 'resnet.safetensors');
   await model.save(path);
   const copy = await nn.loadModel(path);
-  const [a, b] = [await (await model.predict(te.x)).argmax(-1).data(), await ((await copy.predict(te.x)) as Tensor).argmax(-1).data()];
+  const [a, b] = [await (await model.predict(te.x, { batchSize: 512 })).argmax(-1).data(), await ((await copy.predict(te.x, { batchSize: 512 })) as Tensor).argmax(-1).data()];
   const same = a.every((v, i) => v === b[i]);
   console.log(`saved and reloaded: ${same ? 'identical predictions' : 'PREDICTIONS DIFFER'}`);
   if (!same) process.exitCode = 1;
