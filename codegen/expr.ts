@@ -152,11 +152,8 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
       if (n.src[0]!.dtype === 'bool') return `(${valueType('uint32', fb)}(${a()}) ${BIN[n.op]} ${valueType('uint32', fb)}(${b()}))`;
       return `(${a()} ${BIN[n.op]} ${b()})`;
     case 'and': case 'or': return `(${a()} ${n.op === 'and' ? (v4 ? '&' : '&&') : (v4 ? '|' : '||')} ${b()})`;
-    default: {
-      const op = BIN[n.op as BinaryOp];
-      if (!op) throw new Error(`codegen: no rule for ${n.op}`);
-      return `(${a()} ${op} ${b()})`;
-    }
+    case 'add': case 'sub': case 'mul': case 'div': case 'eq': return `(${a()} ${BIN[n.op]} ${b()})`;
+    default: throw new Error(`codegen: no rule for ${n.op satisfies never}`);
   }
 }
 

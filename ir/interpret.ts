@@ -7,8 +7,8 @@
  * GPU computes bit for bit the same (ir/random.ts).
  */
 import { roundTo, wrapInt, isInt, type DType } from './dtype.ts';
-import type { InputArg, Node, PadArg, ReduceArg, ShrinkArg } from './node.ts';
-import { toposort } from './node.ts';
+import type { BinaryOp, InputArg, Node, PadArg, ReduceArg, ShrinkArg, UnaryOp } from './node.ts';
+import { isBinary, isUnary, toposort } from './node.ts';
 import { uniformAt } from './random.ts';
 import { contiguousStrides, numel, type Shape } from './shape.ts';
 
@@ -33,7 +33,7 @@ function forEachIndex(shape: Shape, f: (flat: number, idx: number[]) => void): v
 
 const dot = (idx: readonly number[], st: readonly number[]) => idx.reduce((a, v, i) => a + v * st[i]!, 0);
 
-export function unary(op: Node['op'], x: number, d: DType, srcType: DType): number {
+export function unary(op: UnaryOp, x: number, d: DType, srcType: DType): number {
   switch (op) {
     case 'neg': return wrapInt(d, -x);
     case 'recip': return isInt(d) ? (x === 0 ? 0 : Math.trunc(1 / x)) : 1 / x;
@@ -55,11 +55,11 @@ export function unary(op: Node['op'], x: number, d: DType, srcType: DType): numb
       // WGSL saturates float -> int to the nearest float32 that fits (2^31 - 128, 2^32 - 256)
       if (isInt(d) && !Number.isNaN(x)) return d === 'int32' ? Math.trunc(Math.min(Math.max(x, -2147483648), 2147483520)) : Math.trunc(Math.min(Math.max(x, 0), 4294967040));
       return roundTo(d, x);
-    default: throw new Error(`interpreter: ${op} is not unary`);
+    default: throw new Error(`interpreter: no rule for ${op satisfies never}`);
   }
 }
 
-export function binary(op: Node['op'], a: number, b: number, d: DType): number {
+export function binary(op: BinaryOp, a: number, b: number, d: DType): number {
   const int = isInt(d);
   switch (op) {
     case 'add': return int ? wrapInt(d, a + b) : a + b;
@@ -82,7 +82,7 @@ export function binary(op: Node['op'], a: number, b: number, d: DType): number {
     case 'ne': return a !== b ? 1 : 0;
     case 'and': return a && b ? 1 : 0;
     case 'or': return a || b ? 1 : 0;
-    default: throw new Error(`interpreter: ${op} is not binary`);
+    default: throw new Error(`interpreter: no rule for ${op satisfies never}`);
   }
 }
 
@@ -161,14 +161,15 @@ function evalNode(n: Node, v: (s: Node) => Float64Array, inputs: (n: Node) => Ar
       return out;
     }
     default: {
-      if (n.src.length === 1) {
+      const op = n.op;
+      if (isUnary(op)) {
         const x = v(s0);
-        for (let i = 0; i < out.length; i++) out[i] = unary(n.op, x[i]!, n.dtype, s0.dtype);
-      } else {
+        for (let i = 0; i < out.length; i++) out[i] = unary(op, x[i]!, n.dtype, s0.dtype);
+      } else if (isBinary(op)) {
         const a = v(s0), b = v(n.src[1]!);
         const d = n.src[0]!.dtype;
-        for (let i = 0; i < out.length; i++) out[i] = binary(n.op, a[i]!, b[i]!, d);
-      }
+        for (let i = 0; i < out.length; i++) out[i] = binary(op, a[i]!, b[i]!, d);
+      } else throw new Error(`interpreter: no rule for ${op satisfies never}`);
       return out;
     }
   }

@@ -77,6 +77,9 @@ export type PadArg = readonly (readonly [number, number])[];
 export type Arg = null | number | InputArg | ReduceArg | ShrinkArg | PadArg | readonly number[];
 
 let nextId = 0;
+/** Called with every node `make` returns while set (ops/inspect/sources.ts records where ops were
+ * called when profiling); unset, it costs one check per call. */
+export const nodeHook: { onMake: ((n: Node) => void) | null } = { onMake: null };
 const table = new Map<string, WeakRef<Node>>();
 const registry = new FinalizationRegistry<string>((key) => {
   const ref = table.get(key);
@@ -98,10 +101,11 @@ export class Node {
   static make(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg = null): Node {
     const key = `${op}|${dtype}|${shape.join(',')}|${argKey(arg)}|${src.map((s) => s.id).join(',')}`;
     const hit = table.get(key)?.deref();
-    if (hit) return hit;
+    if (hit) { nodeHook.onMake?.(hit); return hit; }
     const n = new Node(op, dtype, Object.freeze([...shape]), Object.freeze([...src]), arg, key);
     table.set(key, new WeakRef(n));
     registry.register(n, key);
+    nodeHook.onMake?.(n);
     return n;
   }
 

@@ -9,8 +9,9 @@ import { hostArray, type DType, type TypedArray } from '../ir/dtype.ts';
 import { TesseraError } from '../ir/error.ts';
 import { inputNode, type Node } from '../ir/node.ts';
 import { numel, type Shape } from '../ir/shape.ts';
-import { realize } from '../runtime/engine.ts';
-import { bindStorage, hostDataOf, Storage, unbindStorage } from '../runtime/storage.ts';
+import { engine, realize } from '../runtime/engine.ts';
+import { exportBuffer } from '../runtime/external.ts';
+import { bindStorage, hostDataOf, Storage, storageOf, unbindStorage } from '../runtime/storage.ts';
 import { formatTensor } from './format.ts';
 
 export type NestedArray = number | boolean | NestedArray[];
@@ -79,6 +80,25 @@ export class Tensor {
       return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
     };
     return build(0, 0);
+  }
+
+  /**
+   * The GPUBuffer holding the value, computed if needed, with no readback. Without `copy` it is
+   * Tessera's buffer, valid while this tensor lives: read it, never write or destroy it (it may be
+   * larger than the data). With `copy: true`, a new buffer of the data's size (rounded up to 4
+   * bytes; usage STORAGE | COPY_SRC | COPY_DST) that the caller owns and destroys. Either way the
+   * copy or computation is already submitted, so the caller's later submits see the data.
+   */
+  async gpuBuffer(opts: { copy?: boolean } = {}): Promise<GPUBuffer> {
+    await this.realize();
+    const node = this.use('gpuBuffer');
+    const { buffer, own } = await exportBuffer(await engine(), storageOf(node), opts.copy === true);
+    if (own) { // a borrowed tensor now holds Tessera's copy, so the buffer returned is never the application's
+      const n = inputNode(node.dtype, node.shape, 'gpuBuffer');
+      bindStorage(n, own);
+      this.node = n;
+    }
+    return buffer;
   }
 
   /** The single value of a tensor with one element. */

@@ -24,6 +24,8 @@ import { runPasses } from '../ir/passes/index.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
 import { aliasOf, engine, execute, globalOptions, inputsOf, programFor, substituteRealized, tracers } from '../runtime/engine.ts';
+import { guardBorrowed } from '../runtime/external.ts';
+import { track } from '../runtime/flush.ts';
 import type { Program } from '../runtime/program.ts';
 import { bindStorage, storageOf, type Storage } from '../runtime/storage.ts';
 import { T } from './graph.ts';
@@ -172,7 +174,8 @@ export interface Jitted<A extends unknown[], R> {
 export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptions = {}): Jitted<A, R> {
   const cache = new Map<string, Promise<Compiled>>();
   let traces = 0, lastDispatches = 0;
-  const call = async (...args: A): Promise<R> => {
+  const call = (...args: A): Promise<R> => track(run(...args));
+  const run = async (...args: A): Promise<R> => {
     for (const i of opts.donate ?? [])
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new TesseraError('jit', `donate ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`, 'list argument positions');
     const flat = flatten(args);
@@ -216,7 +219,9 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
     const argNodes = flat.leaves.map((t) => t.use('jit'));
     const storages = [...argNodes, ...c.owned].map(storageOf);
     const e = await engine();
+    const guard = guardBorrowed(e, storages);
     const res = execute(e, c.program, c.roots, c.compute, storages, c.inputs, false);
+    await guard?.(res.nodes);
     donateArgs(args, opts.donate ?? [], storages, res.nodes.map(storageOf));
     return c.unflatten(res.nodes.map((n) => new Tensor(n))) as R;
   };

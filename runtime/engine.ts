@@ -10,7 +10,7 @@ import { inputNode, Node, toposort } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel } from '../ir/shape.ts';
-import { getDevice, type Device } from './device.ts';
+import { deviceNow, getDevice, type Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
 import { PipelineCache } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
@@ -19,19 +19,31 @@ import { counters } from './stats.ts';
 import { chooseSchedule } from './tuner.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
+import { guardBorrowed } from './external.ts';
+import { track } from './flush.ts';
 
 export interface Engine { dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>> }
 
 let engineP: Promise<Engine> | null = null;
+let ready: Engine | null = null;
+function makeEngine(dev: Device): Engine {
+  const pool = new BufferPool(dev.gpu);
+  setPool(pool);
+  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
+  globalOptions.schedule ??= (k) => chooseSchedule(k, e);
+  return ready = e;
+}
 export function engine(): Promise<Engine> {
-  engineP ??= getDevice().then((dev) => {
-    const pool = new BufferPool(dev.gpu);
-    setPool(pool);
-    const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map() };
-    globalOptions.schedule ??= (k) => chooseSchedule(k, e);
-    return e;
-  }).catch((e) => { engineP = null; throw e; });
+  engineP ??= getDevice().then((dev) => ready ?? makeEngine(dev)).catch((e) => { engineP = null; throw e; });
   return engineP;
+}
+/** The engine, synchronously, once its device is chosen (`await init()` or a first realization); else null. */
+export function engineIfReady(): Engine | null {
+  if (ready) return ready;
+  const dev = deviceNow();
+  if (!dev) return null;
+  engineP = Promise.resolve(makeEngine(dev));
+  return ready;
 }
 
 /** Global compile options (`setOptions({fuse: false})` for unfused comparisons). */
@@ -103,7 +115,11 @@ export const tracers = new WeakSet<Node>();
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit.
  */
-export async function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+export function realize(nodes: readonly Node[], read = false): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
+  return track(runRealization(nodes, read));
+}
+
+async function runRealization(nodes: readonly Node[], read: boolean): Promise<{ nodes: Node[]; data?: TypedArray[] }> {
   const e = await engine();
   checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
   const roots = runPasses(substituteRealized(nodes));
@@ -118,7 +134,9 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
   try {
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
+    const guard = guardBorrowed(e, storages);
     result = execute(e, program, roots, compute, storages, inputs, read);
+    await guard?.(result.nodes);
   } finally {
     for (const s of storages) s.release();
   }
@@ -137,7 +155,7 @@ export async function realize(nodes: readonly Node[], read = false): Promise<{ n
  */
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[], read: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   const encoder = e.dev.gpu.createCommandEncoder();
-  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => ensureUploaded(e, s)));
+  const outBufs = program.encode(e.dev, e.pool, encoder, storages.map((s) => s.binding(ensureUploaded(e, s))));
   const made = new Map<Node, Storage>();
   const result: Node[] = roots.map((r) => {
     const alias = aliasOf(r);
@@ -153,7 +171,7 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
     staging = result.map((n) => {
       const s = storageOf(n), bytes = Math.max(4, Math.ceil(s.bytes / 4) * 4);
       const st = e.dev.gpu.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), 0, st, 0, bytes);
+      if (s.numel) encoder.copyBufferToBuffer(ensureUploaded(e, s), s.offset, st, 0, bytes);
       return st;
     });
     counters.readbacks += staging.length;

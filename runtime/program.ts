@@ -41,30 +41,39 @@ export class Program {
   ) {}
   get dispatches(): number { return this.steps.length; }
 
-  /** Encodes all launches; returns one buffer per output (the caller owns them, aliases included). */
-  encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[]): GPUBuffer[] {
-    const bufs: (GPUBuffer | null)[] = new Array(this.slotBytes.length).fill(null);
+  /** Encodes all launches over the input bindings; returns one buffer per output (the caller owns them).
+   * For profiling (ops/inspect/profile.ts): `timestamps` gives each launch its own pass writing
+   * its begin and end times at query 2i and 2i + 1; `only` dispatches launch i alone (its inputs
+   * bound, whatever they hold). */
+  encode(dev: Device, pool: BufferPool, encoder: GPUCommandEncoder, inputs: readonly (GPUBuffer | GPUBufferBinding)[],
+    profiling: { timestamps?: GPUQuerySet; only?: number } = {}): GPUBuffer[] {
+    const bufs: (GPUBufferBinding | null)[] = new Array(this.slotBytes.length).fill(null);
     // Only the first `inputSlots` slots are inputs; kernel outputs follow. A cached program also
     // serves graphs of the same structure key with more inputs (inputs no kernel reads: an unused
     // jit argument, an input root realized alongside): those buffers must not land in output
     // slots, where a kernel would overwrite them and hand them out as results (two owners).
-    for (let i = 0; i < Math.min(inputs.length, this.inputSlots); i++) bufs[i] = inputs[i]!;
-    if (this.steps.length) {
-      const pass = encoder.beginComputePass();
-      for (const st of this.steps) {
-        const entries = st.slots.map((s, binding) => {
-          bufs[s] ??= pool.acquire(this.slotBytes[s]!);
-          return { binding, resource: { buffer: bufs[s]! } };
-        });
+    for (let i = 0; i < Math.min(inputs.length, this.inputSlots); i++) { const b = inputs[i]!; bufs[i] = 'buffer' in b ? b : { buffer: b }; }
+    const { timestamps, only } = profiling;
+    let pass: GPUComputePassEncoder | null = null;
+    this.steps.forEach((st, i) => {
+      const entries = st.slots.map((s, binding) => {
+        bufs[s] ??= { buffer: pool.acquire(this.slotBytes[s]!) };
+        return { binding, resource: bufs[s]! };
+      });
+      if (only === undefined || only === i) {
+        const timestampWrites = timestamps && { querySet: timestamps, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        if (timestampWrites) pass = encoder.beginComputePass({ timestampWrites });
+        else pass ??= encoder.beginComputePass();
         pass.setPipeline(st.pipeline);
         pass.setBindGroup(0, dev.gpu.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries }));
         pass.dispatchWorkgroups(...st.code.grid);
         counters.dispatches++;
-        for (const s of st.release) { pool.release(bufs[s]!); bufs[s] = null; }
+        if (timestamps) { pass.end(); pass = null; }
       }
-      pass.end();
-    }
-    return this.outputs.map((o) => bufs[o.slot] ?? pool.acquire(this.slotBytes[o.slot]!));
+      for (const s of st.release) { pool.release(bufs[s]!.buffer); bufs[s] = null; }
+    });
+    (pass as GPUComputePassEncoder | null)?.end();
+    return this.outputs.map((o) => bufs[o.slot]?.buffer ?? pool.acquire(this.slotBytes[o.slot]!));
   }
 }
 

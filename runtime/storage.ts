@@ -3,6 +3,8 @@
  * a GPU buffer a kernel wrote. A Storage is shared by reference count: tensors that alias the
  * same buffer (a reshape of a realized tensor) hold it together; the buffer returns to the pool
  * when the last holder lets go, by `dispose()` or when the garbage collector drops the node.
+ * A borrowed storage (`fromGPUBuffer`) holds an application's buffer: it is only ever read, and
+ * letting go of it drops the reference without pooling or destroying the buffer.
  */
 import { TesseraError } from '../ir/error.ts';
 import { byteSize, f32ToF16, type DType, type TypedArray } from '../ir/dtype.ts';
@@ -16,8 +18,16 @@ export class Storage {
   buffer: GPUBuffer | null = null;
   refs = 0;
   freed = false;
+  /** Set for an application's buffer (fromGPUBuffer): the data starts at `offset` bytes. */
+  borrowed: { offset: number } | null = null;
   constructor(readonly dtype: DType, readonly numel: number, public host: TypedArray | null) {}
   get bytes(): number { return this.numel * byteSize(this.dtype); }
+  /** Byte offset of the data in `buffer` (non-zero only for a borrowed buffer). */
+  get offset(): number { return this.borrowed?.offset ?? 0; }
+  /** The bind-group resource for reading this storage (a borrowed buffer binds only its range). */
+  binding(buffer: GPUBuffer): GPUBufferBinding {
+    return this.borrowed ? { buffer, offset: this.borrowed.offset, size: Math.max(4, Math.ceil(this.bytes / 4) * 4) } : { buffer };
+  }
   /** Host data in the layout the GPU buffer holds (bool as u32, float16 as raw halves). */
   uploadData(): ArrayBufferView {
     const h = this.host!;
@@ -33,7 +43,7 @@ export class Storage {
   release(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
-    if (this.buffer && pool) pool.release(this.buffer);
+    if (this.buffer && pool && !this.borrowed) pool.release(this.buffer);
     this.buffer = null;
     this.host = null;
   }

@@ -8,6 +8,7 @@ const steps = [
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['unit', 'npx', ['uvu', '-r', 'tsx', 'test', '-i', '^browser$|helpers']],
   ['browser', 'node', ['scripts/browser-test.mjs']],
+  ['demo-web', 'node', ['scripts/demo-web-test.mjs']],
 ];
 let passed = 0, failed = 0, ok = true;
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
@@ -24,8 +25,8 @@ for (const [name, cmd, args] of steps) {
     const total = +(text.match(/Total:\s+(\d+)/)?.[1] ?? 0), pass = +(text.match(/Passed:\s+(\d+)/)?.[1] ?? 0);
     passed += pass; failed += total - pass;
     if (!total) { console.error('unit: no tests ran'); ok = false; }
-  } else if (name === 'browser') {
-    const m = text.match(/browser: (\d+) passed, (\d+) failed/);
+  } else if (name === 'browser' || name === 'demo-web') {
+    const m = text.match(new RegExp(`${name}: (\\d+) passed, (\\d+) failed`));
     if (m) { passed += +m[1]; failed += +m[2]; } else failed++;
   }
   if (code !== 0) { console.error(`${name}: failed (exit ${code})`); ok = false; }

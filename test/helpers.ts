@@ -5,6 +5,7 @@
  *  - dispatchesOf: the number of kernel dispatches one realization takes.
  *  - wgslOf: the WGSL of every kernel a tensor's graph compiles to.
  *  - rnd/rndInt: seeded host data (build test graphs from fresh `tensor(...)` data, which keeps a host copy).
+ *  - scheduleOf/kernelSummary: the kernels a graph is scheduled into, without a GPU.
  */
 import * as assert from 'uvu/assert';
 import { roundTo, type DType, type TypedArray } from '../ir/dtype.ts';
@@ -14,6 +15,8 @@ import { runPasses } from '../ir/passes/index.ts';
 import { numel } from '../ir/shape.ts';
 import { engine, globalOptions, inputsOf, substituteRealized } from '../runtime/engine.ts';
 import { compileProgram } from '../runtime/program.ts';
+import { kernelOutputs, kernelRoots, schedule, type Kernel } from '../ir/schedule/index.ts';
+import { kernelName } from '../codegen/common.ts';
 import { stats } from '../runtime/stats.ts';
 import { hostDataOf } from '../runtime/storage.ts';
 import { prng } from '../ops/creation.ts';
@@ -134,3 +137,20 @@ export async function throwsTessera(f: () => unknown, ...patterns: (string | Reg
   }
   return err;
 }
+
+/**
+ * The kernels the graph of `t` (or of several tensors realized together) is scheduled into, as
+ * realize would after the graph passes — on the CPU, no device needed. `maxBuffers` defaults to
+ * WebGPU's default limit (8).
+ */
+export function scheduleOf(t: Tensor | readonly Tensor[], opts: { maxBuffers?: number; fuse?: boolean } = {}): Kernel[] {
+  const roots = runPasses((Array.isArray(t) ? t : [t]).map((x: Tensor) => x.node)).filter((r) => r.op !== 'input');
+  return schedule([...new Set(roots)], { fuse: opts.fuse ?? true, maxBuffers: opts.maxBuffers ?? 8 });
+}
+
+/** One line per kernel: its name (the ops it fuses) and how many buffers it reads and writes. */
+export const kernelSummary = (ks: readonly Kernel[]) =>
+  ks.map((k) => `${kernelName(k, kernelRoots(k), k.reads)} r${k.reads.length} w${kernelOutputs(k).length}`);
+
+/** Storage buffers a kernel binds. */
+export const bindingsOf = (k: Kernel) => k.reads.length + kernelOutputs(k).length;

@@ -8,7 +8,12 @@ import { add, gelu, layerNorm, matmul, mean, mul, permute, randn, reshape, softm
 import { Adam, AdamW } from '../../ops/nn/optimizers.ts';
 import { flatten } from '../../ops/pytree.ts';
 
-export interface StepConfig { blocks: number; B: number; T: number; D: number; H: number; optimizer?: 'adam' | 'adamw'; seed?: number }
+export interface StepConfig {
+  blocks: number; B: number; T: number; D: number; H: number; optimizer?: 'adam' | 'adamw'; seed?: number;
+  /** Adam's epsilon (default 1e-7); tests comparing updates with a reference use a larger one, so that
+   * elements with a near-zero gradient (whose update is ±lr for any rounding) stay well-conditioned. */
+  epsilon?: number;
+}
 type Block = Record<string, Tensor>;
 
 const zeros = (n: number) => tensor(new Float32Array(n), { shape: [n] });
@@ -49,7 +54,8 @@ export function transformerStep(cfg: StepConfig, { params, x }: StepInputs = ste
     return mean(mul(y, y));
   };
   const [value, grads] = valueAndGrad(loss)(params, x);
-  const opt = cfg.optimizer === 'adamw' ? new AdamW({ learningRate: 1e-3 }) : new Adam({ learningRate: 1e-3 });
+  const o = { learningRate: 1e-3, epsilon: cfg.epsilon };
+  const opt = cfg.optimizer === 'adamw' ? new AdamW(o) : new Adam(o);
   const { params: next, state } = opt.update(params, grads, opt.init(params));
   return [value, ...flatten(next).leaves, ...flatten(state).leaves];
 }

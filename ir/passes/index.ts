@@ -3,7 +3,7 @@
  * root nodes) to graph. Common-subexpression elimination needs no pass: nodes are hash-consed
  * (node.ts), so equal subgraphs are already one node. Dead code never reaches a pass: a graph is
  * only what is reachable from the roots being realized.
- * After these graph passes, ir/schedule.ts splits the graph into kernels and codegen/ lowers them.
+ * After these graph passes, ir/schedule/ splits the graph into kernels and codegen/ lowers them.
  */
 import type { Node } from '../node.ts';
 import { simplify } from './simplify.ts';

@@ -4,7 +4,7 @@
  * results (no x*0 -> 0 for floats: NaN*0 is NaN).
  */
 import { binary, unary } from '../interpret.ts';
-import { isElementwise, isView, Node, type PadArg, type ShrinkArg } from '../node.ts';
+import { isElementwise, isUnary, isView, Node, type BinaryOp, type PadArg, type ShrinkArg } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import { isFloat, roundTo } from '../dtype.ts';
 import { rewrite } from './rewrite.ts';
@@ -21,7 +21,7 @@ export function simplifyNode(n: Node): Node {
   if (n.op === 'pad' && a!.op === 'const' && a!.arg === 0) return konst(0, n);
   if (isElementwise(n.op) && n.src.every((s) => s.op === 'const')) {
     if (n.op === 'where') return konst((n.src[0]!.arg as number) ? (n.src[1]!.arg as number) : (n.src[2]!.arg as number), n);
-    const v = n.src.length === 1 ? unary(n.op, ca!, n.dtype, a!.dtype) : binary(n.op, ca!, cb!, a!.dtype);
+    const v = isUnary(n.op) ? unary(n.op, ca!, n.dtype, a!.dtype) : binary(n.op as BinaryOp, ca!, cb!, a!.dtype);
     return konst(v, n);
   }
   if (numel(n.shape) === 0 && n.op !== 'const') return konst(0, n);

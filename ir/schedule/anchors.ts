@@ -62,20 +62,32 @@ export function expressionReads(root: Node, anchors: ReadonlySet<Node>, visit?: 
   return reads;
 }
 
-/** Makes inner nodes anchors until every anchor's kernel binds at most `maxBuffers` buffers. */
-export function fitToLimit(order: readonly Node[], anchors: Set<Node>, maxBuffers: number, log?: (msg: string) => void): void {
+/**
+ * Makes inner nodes anchors until every anchor's kernel binds at most `maxBuffers` buffers.
+ * Returns the buffers each anchor's expression reads.
+ */
+export function fitToLimit(order: readonly Node[], anchors: Set<Node>, maxBuffers: number, log?: (msg: string) => void): Map<Node, Set<Node>> {
+  const readsOf = new Map<Node, Set<Node>>();
+  let split = false;
   for (const n of order) {
     if (!anchors.has(n)) continue;
-    for (let reads = expressionReads(n, anchors); reads.size + 1 > maxBuffers; reads = expressionReads(n, anchors)) {
-      const split = pickSplit(n, anchors, maxBuffers);
-      if (!split) {
+    let reads = expressionReads(n, anchors);
+    while (reads.size + 1 > maxBuffers) {
+      const inner = pickSplit(n, anchors, maxBuffers);
+      if (!inner) {
         throw new TesseraError(n.op, `a kernel computing ${n} reads ${reads.size} buffers and the device allows ${maxBuffers} per kernel; it could not be split`,
           'realize intermediate results first with await t.realize()');
       }
-      log?.(`fusion: limit: ${n} reads ${reads.size} buffers (limit ${maxBuffers}): materializing ${split}`);
-      anchors.add(split);
+      log?.(`fusion: limit: ${n} reads ${reads.size} buffers (limit ${maxBuffers}): materializing ${inner}`);
+      anchors.add(inner);
+      split = true;
+      reads = expressionReads(n, anchors);
     }
+    readsOf.set(n, reads);
   }
+  // A materialized node may also be inlined in other anchors' expressions: their reads changed.
+  if (split) for (const n of anchors) readsOf.set(n, expressionReads(n, anchors));
+  return readsOf;
 }
 
 /** The inner node of `root`'s expression that reads the most buffers while still fitting a kernel of its own. */

@@ -91,7 +91,7 @@ export class FusionGraph {
   wouldCycle(a: Kernel, b: Kernel): boolean {
     const [from, to] = this.pos.get(a)! < this.pos.get(b)! ? [a, b] : [b, a];
     const limit = this.pos.get(to)!;
-    const stack = [...this.successors(from)].filter((c) => c !== to);
+    const stack = [...this.successors(from)].filter((c) => c !== to && this.pos.get(c)! < limit);
     const seen = new Set<Kernel>(stack);
     while (stack.length) {
       const k = stack.pop()!;

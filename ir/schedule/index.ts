@@ -8,7 +8,7 @@
  * `TESSERA_DEBUG=fusion` (through `ScheduleOptions.log`) prints every rejected merge and why.
  */
 import { toposort, type Node } from '../node.ts';
-import { chooseAnchors, expressionReads, fitToLimit } from './anchors.ts';
+import { chooseAnchors, fitToLimit } from './anchors.ts';
 import { FusionGraph } from './graph.ts';
 import { kernelRoots, type Kernel } from './kernel.ts';
 import { FUSION_RULES, type FusionRule } from './rules.ts';
@@ -29,8 +29,8 @@ export function schedule(roots: readonly Node[], opts: ScheduleOptions): Kernel[
   const order = toposort(roots);
   const outputs = new Set(roots);
   const anchors = chooseAnchors(order, outputs, opts.fuse);
-  fitToLimit(order, anchors, opts.maxBuffers, opts.log);
-  const initial = order.filter((n) => anchors.has(n)).map((n) => ({ kernel: kernelOf(n), reads: expressionReads(n, anchors) }));
+  const reads = fitToLimit(order, anchors, opts.maxBuffers, opts.log);
+  const initial = order.filter((n) => anchors.has(n)).map((n) => ({ kernel: kernelOf(n), reads: reads.get(n)! }));
   const g = new FusionGraph(initial, anchors, outputs, opts.maxBuffers);
   if (opts.fuse) for (const rule of FUSION_RULES) applyRule(g, rule, opts.log);
   return finalKernels(g);

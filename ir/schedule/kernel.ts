@@ -9,7 +9,7 @@
  * deterministic order; the outputs follow them in the bindings.
  */
 import { Ix, probeScope, SCALAR_IX, viewIx } from '../indexing.ts';
-import { isView, type Node } from '../node.ts';
+import { OP_INFO, type Node } from '../node.ts';
 import type { Shape } from '../shape.ts';
 
 export type Stage =
@@ -49,15 +49,25 @@ export const isLeafOp = (n: Node) => n.op === 'input' || n.op === 'const' || n.o
 
 /** The index patterns at which `root`'s expression (evaluated at `ix`) reads `target`. */
 export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => boolean): Ix[] {
-  const found: Ix[] = [];
+  return accessesOfAll(root, ix, new Set([target]), stop).get(target) ?? [];
+}
+
+/** For each of `targets` that `root`'s expression (evaluated at `ix`) reads, the index patterns it reads it at. */
+export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, stop: (n: Node) => boolean): Map<Node, Ix[]> {
+  const found = new Map<Node, Ix[]>();
   const seen = new Set<string>();
   const walk = (n: Node, at: Ix) => {
     const key = `${n.id}@${at.key()}`;
     if (seen.has(key)) return;
     seen.add(key);
-    if (n === target) { found.push(at); return; }
+    if (targets.has(n)) {
+      const list = found.get(n);
+      if (list) list.push(at); else found.set(n, [at]);
+      return;
+    }
     if (n !== root && stop(n)) return;
-    if (n.op === 'reduce' || n.op === 'matmul') return; // another index space: handled as anchors
+    const kind = OP_INFO[n.op].kind;
+    if (kind === 'reduce' || kind === 'matmul') return; // another index space: handled as anchors
     walkSources(n, at, walk);
   };
   // A reduction root reads its source at the full index; a view root at the view's mapped index.
@@ -68,8 +78,9 @@ export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => 
 
 /** Calls `visit` with each source of elementwise, view or random node `n`, at the index it is read when `n` is computed at `at`. */
 function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
-  if (isView(n.op)) visit(n.src[0]!, viewIx(n, at, probeScope).ix);
-  else if (n.op === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
+  const kind = OP_INFO[n.op].kind;
+  if (kind === 'view') visit(n.src[0]!, viewIx(n, at, probeScope).ix);
+  else if (kind === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
   else for (const s of n.src) visit(s, at);
 }
 

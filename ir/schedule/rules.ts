@@ -10,7 +10,7 @@ import { Ix, probeScope } from '../indexing.ts';
 import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import type { FusionGraph } from './graph.ts';
-import { accessesOf, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type RowKernel, type Stage } from './kernel.ts';
+import { accessesOf, accessesOfAll, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
   readonly name: string;
@@ -40,10 +40,10 @@ export const rows: FusionRule = {
     const reduces = row.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
     const stop = (n: Node) => g.anchors.has(n) && !reduces.includes(n);
     const pattern = rowPattern(row.full, row.axes);
-    const okFull = (root: Node) => reduces.every((r) =>
-      accessesOf(root, fullIx(row.full), r, stop).every((ix) => ix.idx(probeScope).join(',') === pattern));
-    const okRow = (root: Node) => reduces.every((r) =>
-      accessesOf(root, new Ix(root.shape, ROW_LIN), r, stop).every((ix) => ix.knownLin === ROW_LIN));
+    const targets = new Set(reduces);
+    const okAt = (root: Node, at: Ix, ok: (ix: Ix) => boolean) => [...accessesOfAll(root, at, targets, stop).values()].every((l) => l.every(ok));
+    const okFull = (root: Node) => okAt(root, fullIx(row.full), (ix) => ix.idx(probeScope).join(',') === pattern);
+    const okRow = (root: Node) => okAt(root, new Ix(root.shape, ROW_LIN), (ix) => ix.knownLin === ROW_LIN);
     let stages: readonly Stage[];
     if (c.kind === 'row') {
       if (!shapesEqual(c.full, row.full) || c.axes.join() !== row.axes.join()) return 'it reduces other rows';
@@ -104,7 +104,9 @@ export const siblings: FusionRule = {
 };
 
 /** c reads p's outputs only element for element (at the flat index of its own element). */
-const readsInPlace = (g: FusionGraph, p: ElementwiseKernel, c: ElementwiseKernel) => c.outputs.every((o) => p.outputs.every((po) =>
-  accessesOf(o, new Ix(o.shape, 'gid'), po, (n) => g.anchors.has(n)).every((ix) => ix.knownLin === 'gid')));
+function readsInPlace(g: FusionGraph, p: ElementwiseKernel, c: ElementwiseKernel): boolean {
+  const targets = new Set(p.outputs), stop = (n: Node) => g.anchors.has(n);
+  return c.outputs.every((o) => [...accessesOfAll(o, new Ix(o.shape, 'gid'), targets, stop).values()].every((l) => l.every((ix) => ix.knownLin === 'gid')));
+}
 
 export const FUSION_RULES: readonly FusionRule[] = [rows, matmulEpilogue, siblings];

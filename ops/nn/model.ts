@@ -38,6 +38,7 @@ import { assignTensor, type Layer, type Params } from './layers.ts';
 import { getLoss, type Loss, type LossSpec } from './losses.ts';
 import { getMetric, type MetricSpec } from './metrics.ts';
 import { getOptimizer, type Optimizer, type OptimizerSpec, type OptState } from './optimizers.ts';
+import { withPlots, type HistoryData, type HistoryPlots } from './history.ts';
 import { Progress, type Logs, type Verbosity } from './progress.ts';
 import { decodeSafetensors, readBytes, saveSafetensors, type Metadata, type RawTensor } from './safetensors.ts';
 import { summaryTable, type SummaryRow } from './summary.ts';
@@ -75,17 +76,16 @@ export interface FitArgs {
   shuffle?: boolean;
   /** 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch. */
   verbose?: Verbosity;
+  /** Draw a live loss chart under the progress bar (on a terminal only; default true). */
+  plot?: boolean;
   callbacks?: Callback | readonly Callback[];
   initialEpoch?: number;
   /** Seed of the shuffling order and of the dropout masks (default: the next seed of the global sequence, see seed()). */
   seed?: number;
 }
 
-export interface History {
-  history: Record<string, number[]>;
-  epoch: number[];
-  params: { epochs: number; steps: number; batchSize: number; samples: number };
-}
+/** What fit returns: per-epoch logs, and `toSVG()` to draw them (history.ts). */
+export interface History extends HistoryData, HistoryPlots {}
 
 interface Compiled { optimizer: Optimizer; losses: Loss[]; lossWeights: number[]; metrics: OutputMetric[] }
 
@@ -328,7 +328,7 @@ export abstract class Model<Out extends Tensor | Tensor[] = Tensor> {
     const cbs = args.callbacks ? (Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks as Callback]) : [];
     const names = this.metricsNames, k = names.length;
     const toLogs = (sums: ArrayLike<number>, count: number, prefix = ''): Logs => Object.fromEntries(names.map((nm, i) => [prefix + nm, sums[i]! / count]));
-    const progress = new Progress(args.verbose ?? 'auto', epochs, bounds.length);
+    const progress = new Progress(args.verbose ?? 'auto', epochs, bounds.length, undefined, args.plot);
     const history: Record<string, number[]> = {};
     const epochList: number[] = [];
     const deferred = progress.quiet && !cbs.length;
@@ -388,7 +388,7 @@ export abstract class Model<Out extends Tensor | Tensor[] = Tensor> {
       for (const [, a, v] of pending) { a.dispose(); v?.dispose(); }
       for (const [bx, by] of [...(fixed ?? []), ...valBatches]) { disposeBatch(bx); disposeBatch(by); }
     }
-    return { history, epoch: epochList, params: { epochs, steps: bounds.length, batchSize, samples: n } };
+    return withPlots({ history, epoch: epochList, params: { epochs, steps: bounds.length, batchSize, samples: n } });
   }
 
   /**

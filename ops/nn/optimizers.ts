@@ -15,7 +15,7 @@
  * count t lives in the state as a float32 scalar tensor, so bias correction needs no retrace.
  * Hyperparameters are compile-time constants of the step (changing them builds a new step).
  * The new weight reads the new moments element for element, so the scheduler's sibling rule
- * (ir/schedule.ts, rule 4) computes weight and moments in one kernel, the moments once.
+ * (ir/schedule/rules.ts, `siblings`) computes weight and moments in one kernel, the moments once.
  */
 import { TesseraError } from '../../ir/error.ts';
 import { fromHost, Tensor } from '../tensor.ts';

@@ -7,8 +7,11 @@
  * verbose 0 prints nothing. verbose 1 on a terminal redraws a bar during the epoch (at most
  * every 100 ms: progress only, since reading the running loss would cost a readback per batch)
  * and finishes it with the epoch's logs; when stdout is not a terminal (a pipe, a CI log, a
- * browser console) it prints one final line per epoch, as verbose 2 does.
+ * browser console) it prints one final line per epoch, as verbose 2 does. On a terminal, a small
+ * loss chart (plot.ts) sits under the bar unless `plot` is false.
  */
+import { LiveLossChart } from './plot.ts';
+
 export type Verbosity = 0 | 1 | 2 | 'auto';
 export type Logs = Record<string, number>;
 
@@ -41,16 +44,19 @@ export class Progress {
   private start = 0;
   private lastDraw = 0;
   private readonly live: boolean;
-  constructor(readonly verbose: Verbosity, readonly epochs: number, readonly steps: number, sink?: Sink) {
+  private readonly chart: LiveLossChart | null;
+  constructor(readonly verbose: Verbosity, readonly epochs: number, readonly steps: number, sink?: Sink, plot = true) {
     this.sink = sink ?? defaultSink();
     this.live = (verbose === 1 || verbose === 'auto') && this.sink.isTTY;
+    this.chart = this.live && plot ? new LiveLossChart(Math.min(60, Math.max(20, this.sink.columns - 50))) : null;
   }
   get quiet() { return this.verbose === 0; }
 
   epochBegin(epoch: number): void {
     this.start = performance.now();
     this.lastDraw = this.start;
-    if (this.live) this.sink.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
+    const header = `Epoch ${epoch + 1}/${this.epochs}`;
+    if (this.live) this.sink.write(this.chart ? this.chart.epochBegin(header) : `${header}\n`);
   }
   /** After batch `step` (0-based) was queued. */
   batchEnd(step: number): void {
@@ -64,7 +70,7 @@ export class Progress {
     if (this.quiet) return;
     const ms = performance.now() - this.start;
     const tail = `${fmtTime(ms, this.steps)}${Object.keys(logs).length ? ` - ${fmtLogs(logs)}` : ''}`;
-    if (this.live) this.sink.write(`\r${this.counter(this.steps)} ${bar(this.steps, this.steps)} ${tail}\x1b[K\n`);
+    if (this.live) this.sink.write(`\r${this.counter(this.steps)} ${bar(this.steps, this.steps)} ${tail}\x1b[K\n${this.chart?.epochEnd(logs) ?? ''}`);
     else this.sink.write(`Epoch ${epoch + 1}/${this.epochs} - ${this.steps} steps - ${tail}\n`);
   }
   /** One line for evaluate(). */

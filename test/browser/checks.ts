@@ -4,6 +4,7 @@
 // comparing with hand-computed values. Each check pushes exactly one result and never throws.
 import * as ts from '../../index.ts';
 import { uniformAt } from '../../ir/random.ts';
+import { gpuBufferRoundTrip, initWithPageDevice } from './device-sharing.ts';
 
 export interface Check {
   name: string;
@@ -43,11 +44,13 @@ const f32 = (data: number[], shape?: number[]) => ts.tensor(data, { dtype: 'floa
 export async function runChecks(): Promise<Check[]> {
   const checks: Check[] = [];
   await check(checks, 'navigator.gpu exists', () => ('gpu' in navigator ? undefined : 'navigator.gpu is missing (not a secure context?)'));
+  await initWithPageDevice((name, fn) => check(checks, name, fn));
   const haveDevice = await check(checks, 'tessera device', async () => {
     const dev = await ts.getDevice();
     if (!dev.caps.maxBuffers) return 'no storage buffers reported';
   });
   if (!haveDevice) return checks;
+  await gpuBufferRoundTrip((name, fn) => check(checks, name, fn));
 
   await check(checks, 'elementwise chain (one dispatch)', async () => {
     const x = f32([-2, -0.5, 0, 1, 3]);
