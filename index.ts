@@ -6,10 +6,17 @@
 import './ops/methods.ts';
 
 export { Tensor, realizeAll, type NestedArray } from './ops/tensor.ts';
-export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, seed, type TensorOptions } from './ops/creation.ts';
+export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, seed, type TensorOptions } from './ops/creation.ts';
 export { randomUniform, dropout, type RandomOptions } from './ops/random.ts';
 export * from './ops/elementwise.ts';
-export { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Axes } from './ops/reduce.ts';
+export { sum, mean, max, min, argmax, argmin, variance, logsumexp, prod, all, any, std, norm, type Axes } from './ops/reduce.ts';
+export { log1p, expm1, round, ceil, trunc, isnan, isinf, isfinite, tan, sinh, cosh, asinh, acosh, atanh, atan, atan2, asin, acos } from './ops/math.ts';
+export { flip, roll, tile, repeat, swapaxes, moveaxis, broadcastTo, split, chunk, tril, triu } from './ops/rearrange.ts';
+export { cumsum, cumprod } from './ops/scan.ts';
+export { topk, sort, argsort } from './ops/sorting.ts';
+export { oneHot, scatterAdd } from './ops/scatter.ts';
+export { einsum } from './ops/einsum.ts';
+export { formatTensor } from './ops/format.ts';
 export { reshape, permute, transpose, expand, slice, pad, concat, stack, squeeze, unsqueeze, flatten } from './ops/movement.ts';
 export { matmul, dot } from './ops/linalg.ts';
 export { take, gather, takeAlongAxis } from './ops/gather.ts';

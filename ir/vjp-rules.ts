@@ -98,8 +98,15 @@ function tieSplit(g: Node, n: Node): Node[] {
 
 const N = Node;
 
-/** Scatters g (the shrunk view's cotangent) back into zeros of the source shape, axis by axis. */
-function unshrink(g: Node, { start, step }: ShrinkArg, src: readonly number[]): Node {
+/** Scatters g (the shrunk view's cotangent) back into zeros of the source shape, axis by axis.
+ * A negative step (a reversed axis, flip) reverses g on that axis first: then it reads upwards. */
+function unshrink(g: Node, arg: ShrinkArg, src: readonly number[]): Node {
+  if (arg.step.some((s) => s < 0)) {
+    const rev = N.make('shrink', g.dtype, g.shape, [g], { start: g.shape.map((n, d) => (arg.step[d]! < 0 ? n - 1 : 0)), step: arg.step.map((s) => (s < 0 ? -1 : 1)) });
+    const start = arg.start.map((st, d) => (arg.step[d]! < 0 ? st + (g.shape[d]! - 1) * arg.step[d]! : st));
+    return unshrink(rev, { start, step: arg.step.map(Math.abs) }, src);
+  }
+  const { start, step } = arg;
   let cur = g;
   for (let d = 0; d < src.length; d++) {
     const n = cur.shape[d]!, s = step[d]!, st = start[d]!;

@@ -129,3 +129,15 @@ export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?:
   if (m !== 0 || s !== 1) for (let i = 0; i < a.length; i++) a[i] = m + s * a[i]!;
   return tensor(a, { shape, dtype: opts.dtype ?? 'float32' });
 }
+
+/** `num` evenly spaced values from start to stop (stop included unless endpoint is false), computed on the device. */
+export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new TesseraError('linspace', `num must be a non-negative integer, got ${num}`);
+  const endpoint = opts.endpoint ?? true, d = opts.dtype ?? 'float32';
+  checkDtype('linspace', d);
+  const step = (stop - start) / Math.max(endpoint ? num - 1 : num, 1);
+  const i = Node.make('iota', 'float32', [num], [], 0);
+  let v = Node.make('add', 'float32', [num], [Node.make('mul', 'float32', [num], [i, constant(step, 'float32', [num])]), constant(start, 'float32', [num])]);
+  if (endpoint && num > 1) v = Node.make('where', 'float32', [num], [Node.make('eq', 'bool', [num], [i, constant(num - 1, 'float32', [num])]), constant(stop, 'float32', [num]), v]);
+  return T(d === 'float32' ? v : Node.make('cast', d, [num], [v]));
+}

@@ -10,6 +10,10 @@ import * as M from './movement.ts';
 import * as R from './reduce.ts';
 import * as L from './linalg.ts';
 import * as F from './nn/functional.ts';
+import * as X from './math.ts';
+import * as RA from './rearrange.ts';
+import * as SC from './scan.ts';
+import * as SO from './sorting.ts';
 import type { Shape } from '../ir/shape.ts';
 
 declare module './tensor.ts' {
@@ -34,6 +38,17 @@ declare module './tensor.ts' {
     squeeze(axes?: number | readonly number[]): Tensor; unsqueeze(axis: number): Tensor; flatten(): Tensor;
     matmul(b: TensorLike): Tensor;
     readonly T: Tensor;
+    log1p(): Tensor; expm1(): Tensor; round(): Tensor; ceil(): Tensor; trunc(): Tensor; isnan(): Tensor; isinf(): Tensor; isfinite(): Tensor;
+    tan(): Tensor; sinh(): Tensor; cosh(): Tensor; asinh(): Tensor; acosh(): Tensor; atanh(): Tensor; atan(): Tensor; asin(): Tensor; acos(): Tensor;
+    atan2(x: TensorLike): Tensor;
+    prod(axes?: R.Axes, keepdims?: boolean): Tensor; all(axes?: R.Axes, keepdims?: boolean): Tensor; any(axes?: R.Axes, keepdims?: boolean): Tensor;
+    std(axes?: R.Axes, keepdims?: boolean, correction?: number): Tensor; norm(ord?: number, axes?: R.Axes, keepdims?: boolean): Tensor;
+    cumsum(axis?: number): Tensor; cumprod(axis?: number): Tensor;
+    flip(axes?: number | readonly number[]): Tensor; roll(shift: number, axis?: number): Tensor; tile(reps: readonly number[]): Tensor; repeat(repeats: number, axis?: number): Tensor;
+    swapaxes(a: number, b: number): Tensor; moveaxis(from: number, to: number): Tensor; broadcastTo(shape: Shape): Tensor;
+    split(sizes: number | readonly number[], axis?: number): Tensor[]; chunk(chunks: number, axis?: number): Tensor[]; tril(k?: number): Tensor; triu(k?: number): Tensor;
+    topk(k: number, opts?: { axis?: number; largest?: boolean }): { values: Tensor; indices: Tensor };
+    sort(axis?: number, opts?: { descending?: boolean }): Tensor; argsort(axis?: number, opts?: { descending?: boolean }): Tensor;
   }
 }
 
@@ -51,4 +66,12 @@ const rest: Record<string, (t: Tensor, ...a: never[]) => Tensor> = {
   reshape: M.reshape, permute: M.permute, transpose: M.transpose, expand: M.expand, slice: M.slice, pad: M.pad, squeeze: M.squeeze, unsqueeze: M.unsqueeze,
 };
 for (const [k, f] of Object.entries(rest)) P[k] = function (this: Tensor, ...a: never[]) { return f(this, ...a); };
+const more: Record<string, (t: Tensor, ...a: never[]) => unknown> = {
+  log1p: X.log1p, expm1: X.expm1, round: X.round, ceil: X.ceil, trunc: X.trunc, isnan: X.isnan, isinf: X.isinf, isfinite: X.isfinite,
+  tan: X.tan, sinh: X.sinh, cosh: X.cosh, asinh: X.asinh, acosh: X.acosh, atanh: X.atanh, atan: X.atan, asin: X.asin, acos: X.acos, atan2: X.atan2,
+  prod: R.prod, all: R.all, any: R.any, std: R.std, norm: R.norm, cumsum: SC.cumsum, cumprod: SC.cumprod,
+  flip: RA.flip, roll: RA.roll, tile: RA.tile, repeat: RA.repeat, swapaxes: RA.swapaxes, moveaxis: RA.moveaxis, broadcastTo: RA.broadcastTo,
+  split: RA.split, chunk: RA.chunk, tril: RA.tril, triu: RA.triu, topk: SO.topk, sort: SO.sort, argsort: SO.argsort,
+};
+for (const [k, f] of Object.entries(more)) P[k] = function (this: Tensor, ...a: never[]) { return f(this, ...a); };
 Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor) { return M.transpose(this); } });

@@ -11,13 +11,16 @@ import { inputNode, type Node } from '../ir/node.ts';
 import { numel, type Shape } from '../ir/shape.ts';
 import { checkNotTraced, engine, realize, realizeSoon } from '../runtime/engine.ts';
 import { exportBuffer } from '../runtime/external.ts';
-import { bindStorage, Storage, storageOf, unbindStorage } from '../runtime/storage.ts';
+import { bindStorage, hostDataOf, Storage, storageOf, unbindStorage } from '../runtime/storage.ts';
+import { formatTensor } from './format.ts';
 
 export type NestedArray = number | boolean | NestedArray[];
 
 /** How many live tensors stand for each node, so dispose() frees a buffer only when no other
  * tensor (e.g. the result of a reshape to the same shape) still holds it. */
 const holders = new WeakMap<Node, number>();
+/** The values last read back for a node (so toString can show them without a readback). */
+const lastRead = new WeakMap<Node, TypedArray>();
 
 export class Tensor {
   private _node!: Node;
@@ -66,7 +69,19 @@ export class Tensor {
   data(): Promise<TypedArray> {
     const n = this.readable('data');
     if (n instanceof Promise) return n;
-    return realize([n], true).then(({ nodes, data }) => { this.node = nodes[0]!; return data![0]!; });
+    return realize([n], true).then(({ nodes, data }) => {
+      this.node = nodes[0]!;
+      lastRead.set(this.node, data![0]!);
+      return data![0]!;
+    });
+  }
+
+  /** Reads the values and prints them (numpy's repr style); returns the text. */
+  async print(): Promise<string> {
+    await this.data();
+    const s = this.toString();
+    console.log(s);
+    return s;
   }
 
   /** The values as nested JS arrays (numbers, or booleans for bool tensors). */
@@ -117,7 +132,11 @@ export class Tensor {
     if (this._node.op === 'input' && left <= 0) unbindStorage(this._node);
   }
 
-  toString(): string { return `Tensor(${this.dtype}[${this.shape.join(', ')}])`; }
+  /** The values in numpy's repr style once they are known on the host (after data(), toArray(), item(), print(), or for tensors made from JS data); else the dtype and shape. */
+  toString(): string {
+    const vals = this.disposed ? undefined : lastRead.get(this._node) ?? hostDataOf(this._node) ?? undefined;
+    return vals && vals.length === this.size ? formatTensor(vals, this.shape, this.dtype) : `Tensor(${this.dtype}[${this.shape.join(', ')}])`;
+  }
 
   /** A tensor is not a JS number: `t > 0` or `t * 2` would silently compute with NaN, so they throw. */
   [Symbol.toPrimitive](hint: string): string {

@@ -10,10 +10,10 @@ import { Tensor, type NestedArray } from '../tensor.ts';
 
 export interface ModelTarget { target: (arg: any) => unknown; args: unknown[]; what: string }
 
-export function trainStepTarget(model: Model, x: Tensor, y: Tensor): ModelTarget {
+export function trainStepTarget(model: Model<Tensor | Tensor[]>, x: Tensor, y: Tensor): ModelTarget {
   if (!model.loss) throw new TesseraError('explain', `model '${model.name}' is not compiled`,
     'call model.compile({...}) first, or look at its forward pass');
-  if (!model.built) model.build(x.shape.slice(1));
+  if (!model.built) model.buildInputs([x.shape.slice(1)]);
   const step = model.makeTrainStep();
   const layers = model.layers;
   const params = Object.fromEntries(layers.map((l, i) => [l.name, model.params[i]!]));
@@ -25,11 +25,11 @@ export function trainStepTarget(model: Model, x: Tensor, y: Tensor): ModelTarget
     what: `one train step of model '${model.name}' (forward, backward, update)` };
 }
 
-export function forwardTarget(model: Model, x: Tensor): ModelTarget {
-  if (!model.built) model.build(x.shape.slice(1));
+export function forwardTarget(model: Model<Tensor | Tensor[]>, x: Tensor): ModelTarget {
+  if (!model.built) model.buildInputs([x.shape.slice(1)]);
   const layers = model.layers;
   const params = Object.fromEntries(layers.map((l, i) => [l.name, model.params[i]!]));
-  const target = function forward(a: { params: typeof params; x: Tensor }) { return model.forward(layers.map((l) => a.params[l.name]!), a.x).out; };
+  const target = function forward(a: { params: typeof params; x: Tensor }) { return model.forward(layers.map((l) => a.params[l.name]!), [a.x], { state: model.states }).outs[0]!; };
   Object.defineProperty(target, 'name', { value: `forward pass of ${model.name}` });
   return { target, args: [{ params, x }], what: `the forward pass of model '${model.name}'` };
 }

@@ -14,7 +14,7 @@ import { permute, reshape, transpose } from '../movement.ts';
 import { Tensor } from '../tensor.ts';
 import { softmax } from './functional.ts';
 import { getInitializer, type InitializerSpec } from './initializers.ts';
-import { Layer, type LayerOptions, type Params } from './layers.ts';
+import { Layer, registerLayers, type LayerOptions, type Params } from './layers.ts';
 import type { Shape } from '../../ir/shape.ts';
 
 export interface AttentionOptions {
@@ -61,6 +61,7 @@ export class MultiHeadAttention extends Layer {
     if (!Number.isInteger(numHeads) || numHeads < 1 || !Number.isInteger(keyDim) || keyDim < 1)
       throw new TesseraError('MultiHeadAttention', `numHeads ${numHeads} and keyDim ${keyDim} must be positive integers`);
     this.opts = opts;
+    this.configArgs = [numHeads, keyDim, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   protected override createParams(s: Shape): void {
@@ -82,6 +83,10 @@ export class MultiHeadAttention extends Layer {
     const merged = reshape(permute(o, [0, 2, 1, 3]), [B, Tn, H * D]);
     const y = matmul(merged, p.output!);
     return p.outputBias ? add(y, p.outputBias) : y;
+  }
+  override cacheKey(): string | null {
+    const o = this.opts;
+    return typeof o.kernelInitializer === 'function' ? null : this.builtinKey(`MultiHeadAttention(${this.numHeads},${this.keyDim},${!!o.causal},${o.useBias ?? true})`);
   }
 }
 
@@ -108,9 +113,13 @@ export class Embedding extends Layer {
     if (!Number.isInteger(vocabSize) || vocabSize < 1 || !Number.isInteger(dim) || dim < 1)
       throw new TesseraError('Embedding', `vocabSize ${vocabSize} and dim ${dim} must be positive integers`);
     this.init = opts.embeddingsInitializer ?? 'glorotUniform';
+    this.configArgs = [vocabSize, dim, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   protected override createParams(): void { this.params.embeddings = getInitializer(this.init)([this.vocabSize, this.dim]); }
   computeOutputShape(s: Shape): Shape { return [...s, this.dim]; }
   apply(p: Params, x: Tensor): Tensor { return embedding(x.dtype === 'int32' || x.dtype === 'uint32' ? x : x.cast('int32'), p.embeddings!); }
+  override cacheKey() { return this.builtinKey(`Embedding(${this.vocabSize},${this.dim})`); }
 }
+
+registerLayers([MultiHeadAttention, Embedding], true);

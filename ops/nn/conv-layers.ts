@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.ts';
 import { activationName, getActivation, type ActivationFn, type ActivationName, type ActivationSpec } from './activations.ts';
 import { avgPool2d, conv2d, maxPool2d, type Padding } from './conv.ts';
 import { getInitializer, type InitializerSpec } from './initializers.ts';
-import { Layer, type LayerOptions, type Params } from './layers.ts';
+import { Layer, registerLayers, type LayerOptions, type Params } from './layers.ts';
 
 const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 /** Output length of a window of k (dilation d) with stride s over n, for 'valid' or 'same'. */
@@ -42,6 +42,7 @@ export class Conv2D extends Layer {
     this.activationName = activationName(opts.activation, 'Conv2D');
     this.activation = getActivation(opts.activation, 'Conv2D');
     this.opts = opts;
+    this.configArgs = [filters, kernelSize, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   protected override createParams(s: Shape): void {
@@ -78,6 +79,7 @@ abstract class Pool2D extends Layer {
     this.poolSize = pair(opts.poolSize ?? 2);
     this.strides = pair(opts.strides ?? this.poolSize);
     this.padding = opts.padding ?? 'valid';
+    this.configArgs = [opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   computeOutputShape(s: Shape): Shape {
@@ -101,6 +103,7 @@ export class Reshape extends Layer {
   constructor(targetShape: readonly number[], opts: LayerOptions = {}) {
     super(opts);
     this.targetShape = [...targetShape];
+    this.configArgs = [targetShape, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   computeOutputShape(s: Shape): Shape {
@@ -113,6 +116,8 @@ export class Reshape extends Layer {
   }
   override cacheKey(): string | null { return this.constructor === Reshape ? `Reshape(${this.targetShape})` : null; }
 }
+
+registerLayers([Conv2D, MaxPooling2D, AveragePooling2D, Reshape], true);
 
 export const conv2dLayer = (filters: number, kernelSize: number | readonly [number, number], opts: Conv2DOptions = {}) => new Conv2D(filters, kernelSize, opts);
 export const maxPooling2d = (opts: Pool2DOptions = {}) => new MaxPooling2D(opts);

@@ -121,3 +121,17 @@ function pool(kind: 'max' | 'avg', input: TensorLike, opts: Pool2dOptions): Tens
 export const maxPool2d = (x: TensorLike, opts: Pool2dOptions) => pool('max', x, opts);
 /** Average pooling; padded positions count as zeros (PyTorch's count_include_pad=True). */
 export const avgPool2d = (x: TensorLike, opts: Pool2dOptions) => pool('avg', x, opts);
+
+export interface Conv1dOptions { stride?: number; padding?: 'valid' | 'same' | 'causal' | number; dilation?: number; groups?: number }
+/**
+ * 1-D convolution over [N, L, C] with weight [K, Cin/groups, Cout] (Keras's layout): conv2d over
+ * a height-1 image. 'causal' pads (K-1)·dilation on the left only, so output t sees inputs ≤ t.
+ */
+export function conv1d(input: TensorLike, weight: TensorLike, opts: Conv1dOptions = {}): Tensor {
+  const x = T(nodeOf(input, 'conv1d')), w = T(nodeOf(weight, 'conv1d'));
+  if (x.rank !== 3 || w.rank !== 3) throw new TesseraError('conv1d', `input ${fmtShape(x.shape)} and weight ${fmtShape(w.shape)} must both be 3-D`, 'input [N, L, C], weight [K, Cin/groups, Cout]');
+  const d = opts.dilation ?? 1, p = opts.padding ?? 'valid';
+  const padding: Padding = p === 'causal' ? [[0, 0], [(w.shape[0]! - 1) * d, 0]] : typeof p === 'number' ? [[0, 0], [p, p]] : p;
+  const y = conv2d(unsqueeze(x, 1), unsqueeze(w, 0), { stride: [1, opts.stride ?? 1], padding, dilation: [1, d], groups: opts.groups });
+  return reshape(y, [y.shape[0]!, y.shape[2]!, y.shape[3]!]);
+}

@@ -31,3 +31,10 @@ export function layerNorm(x: TensorLike, opts: { axes?: number[]; eps?: number; 
   if (opts.beta) y = add(y, opts.beta);
   return y;
 }
+
+/** RMS normalization over the last axis: x / sqrt(mean(x²) + eps), with an optional scale. */
+export function rmsNorm(x: TensorLike, opts: { eps?: number; gamma?: Tensor } = {}): Tensor {
+  const t = T(nodeOf(x, 'rmsNorm'));
+  const y = div(t, sqrt(add(mean(mul(t, t), -1, true), opts.eps ?? 1e-6)));
+  return opts.gamma ? mul(y, opts.gamma) : y;
+}

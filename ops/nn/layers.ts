@@ -22,10 +22,28 @@ import { matmul } from '../linalg.ts';
 import { reshape } from '../movement.ts';
 import { layerNorm } from './functional.ts';
 import { Tensor } from '../tensor.ts';
+import { isSymbolic, SymbolicTensor } from './symbolic.ts';
 import { activationName, getActivation, type ActivationFn, type ActivationName, type ActivationSpec } from './activations.ts';
 import { getInitializer, type InitializerSpec } from './initializers.ts';
 
 export type Params = { [name: string]: Tensor };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LayerClass = abstract new (...args: any[]) => Layer;
+/** Layer classes by name, for loading architectures (serialize.ts); the library's own are also "builtins" (shareable compiled steps). */
+const REGISTRY = new Map<string, LayerClass>();
+const BUILTINS = new Set<unknown>();
+/** Registers layer classes so saved architectures naming them can be loaded (`builtin`: the library's own classes). */
+export function registerLayers(classes: readonly LayerClass[], builtin = false): void {
+  for (const c of classes) {
+    const prev = REGISTRY.get(c.name);
+    if (prev && prev !== c) throw new TesseraError('registerLayer', `another layer class is already registered as '${c.name}'`, 'give your layer class a unique name');
+    REGISTRY.set(c.name, c);
+    if (builtin) BUILTINS.add(c);
+  }
+}
+/** The registered layer class of this name, or undefined. */
+export const layerClass = (name: string): LayerClass | undefined => REGISTRY.get(name);
 
 const nameCounts = new Map<string, number>();
 /** 'dense', then 'dense_1', 'dense_2', ... (Keras naming). */
@@ -34,7 +52,8 @@ export function uniqueName(base: string): string {
   nameCounts.set(base, n + 1);
   return n ? `${base}_${n}` : base;
 }
-const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+/** Keras's class-name to layer-name rule: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, BatchNormalization -> batch_normalization. */
+export const snake = (s: string) => s.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 
 /** What a forward pass knows besides the parameters and the input. */
 export interface ApplyContext {
@@ -44,6 +63,10 @@ export interface ApplyContext {
   readonly seed?: Tensor;
   /** Which stream of the seed this layer draws from; a model gives each layer its index, so two Dropout layers never share a mask. */
   readonly stream?: number;
+  /** The layer's non-trainable state to read (a model passes the step's state; default the layer's own `state`). */
+  readonly state?: Params;
+  /** Receives the layer's new state in training (BatchNormalization's moving statistics); the model returns it from the step. */
+  readonly setState?: (next: Params) => void;
 }
 
 export interface LayerOptions {
@@ -57,6 +80,10 @@ export abstract class Layer {
   readonly inputShape?: readonly number[];
   /** The parameters, by name. The tensors are updated in place by training (same objects). */
   readonly params: Params = {};
+  /** Non-trainable state, by name (BatchNormalization's moving mean and variance): saved and loaded with the weights, never differentiated. */
+  readonly state: Params = {};
+  /** The constructor's arguments, for saving the architecture (model.toJSON); each layer class sets them. */
+  protected configArgs: unknown[] = [];
   private builtShape: Shape | null = null;
 
   constructor(opts: LayerOptions = {}) {
@@ -69,6 +96,16 @@ export abstract class Layer {
   }
 
   get className(): string { return this.constructor.name; }
+  /** The layer's configuration: its class and constructor arguments (JSON; see ops/nn/serialize.ts). */
+  getConfig(): { className: string; name: string; args: unknown[] } { return { className: this.className, name: this.name, args: this.configArgs }; }
+  /** How many tensors the layer takes (merge layers such as Add take several). */
+  get arity(): number | 'many' { return 1; }
+  /** Builds for the feature shapes of each input (one for most layers). */
+  buildFor(shapes: readonly Shape[]): void { this.build(shapes[0]!); }
+  /** The output feature shape for the inputs' feature shapes. */
+  outputShapeFor(shapes: readonly Shape[]): Shape { return this.computeOutputShape(shapes[0]!); }
+  /** apply over a list of inputs (one for most layers). */
+  applyInputs(p: Params, xs: readonly Tensor[], ctx?: ApplyContext): Tensor { return this.apply(p, xs[0]!, ctx); }
   get built(): boolean { return this.builtShape !== null; }
   /** The feature shape the layer was built for. */
   get builtInputShape(): Shape | null { return this.builtShape; }
@@ -102,24 +139,49 @@ export abstract class Layer {
   /** `key` for the library's own layer classes; null for user subclasses (their apply may differ). */
   protected builtinKey(key: string): string | null { return BUILTINS.has(this.constructor) ? key : null; }
 
-  /** Applies the layer to `x` with its current parameters (lazy; builds the layer on first use); inference unless `ctx` says training. */
-  call(x: Tensor, ctx?: ApplyContext): Tensor {
-    if (!(x instanceof Tensor)) throw new TesseraError(this.name, `expected a Tensor, got ${typeof x}`, 'wrap arrays with tensor(...)');
-    if (x.rank < 1) throw new TesseraError(this.name, 'inputs need a batch axis', 'pass a tensor of shape [batch, ...features]');
-    this.build(x.shape.slice(1));
-    return this.apply(this.params, x, ctx);
+  /**
+   * Applies the layer to `x` with its current parameters (lazy; builds the layer on first use);
+   * inference unless `ctx` says training. Merge layers (Add, Concatenate, ...) take a list. Called on
+   * symbolic tensors (`nn.input`, functional API) it returns a symbolic tensor: a node of a model's graph.
+   */
+  call(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor;
+  call(x: Tensor | readonly Tensor[], ctx?: ApplyContext): Tensor;
+  call(x: Tensor | SymbolicTensor | readonly (Tensor | SymbolicTensor)[], ctx?: ApplyContext): Tensor | SymbolicTensor {
+    const xs = Array.isArray(x) ? [...x] : [x];
+    const arity = this.arity;
+    if (arity === 1 && xs.length !== 1) throw new TesseraError(this.name, `takes one input, got a list of ${xs.length}`, 'call it on one tensor; merge several with Add or Concatenate first');
+    if (arity === 'many' && (!Array.isArray(x) || xs.length < 2)) throw new TesseraError(this.name, 'takes a list of at least two inputs', `call it as layer.call([a, b])`);
+    if (xs.every(isSymbolic)) {
+      const shapes = xs.map((s) => s.shape);
+      this.buildFor(shapes);
+      return new SymbolicTensor(this.outputShapeFor(shapes), this, xs);
+    }
+    for (const t of xs) {
+      if (isSymbolic(t)) throw new TesseraError(this.name, 'got symbolic and real tensors together', 'call layers either on nn.input(...) graphs or on tensors');
+      if (!(t instanceof Tensor)) throw new TesseraError(this.name, `expected a Tensor, got ${typeof t}`, 'wrap arrays with tensor(...)');
+      if (t.rank < 1) throw new TesseraError(this.name, 'inputs need a batch axis', 'pass a tensor of shape [batch, ...features]');
+    }
+    const ts = xs as Tensor[];
+    this.buildFor(ts.map((t) => t.shape.slice(1)));
+    return this.applyInputs(this.params, ts, ctx);
   }
+  /** Trainable parameter count. */
   countParams(): number { return Object.values(this.params).reduce((s, t) => s + t.size, 0); }
-  getWeights(): Tensor[] { return Object.values(this.params); }
-  /** Replaces the parameters' values (same shapes), e.g. with tensors from another layer. */
+  /** Non-trainable state element count. */
+  countState(): number { return Object.values(this.state).reduce((s, t) => s + t.size, 0); }
+  /** Parameters and state by name (state names as they are: 'movingMean'). */
+  namedWeights(): Params { return { ...this.params, ...this.state }; }
+  /** The parameters, then the state (Keras's get_weights order: trainable, then non-trainable). */
+  getWeights(): Tensor[] { return Object.values(this.namedWeights()); }
+  /** Replaces the parameters' and state's values (same shapes, getWeights order), e.g. with tensors from another layer. */
   setWeights(weights: readonly Tensor[]): void {
-    const names = Object.keys(this.params);
-    if (weights.length !== names.length) throw new TesseraError(this.name, `setWeights got ${weights.length} tensors for ${names.length} parameters (${names.join(', ')})`);
+    const all = this.namedWeights(), names = Object.keys(all);
+    if (weights.length !== names.length) throw new TesseraError(this.name, `setWeights got ${weights.length} tensors for ${names.length} weights (${names.join(', ')})`);
     names.forEach((k, i) => {
-      const w = weights[i]!, p = this.params[k]!;
+      const w = weights[i]!, p = all[k]!;
       if (!shapesEqual(w.shape, p.shape)) throw new TesseraError(this.name, `setWeights: ${k} has shape ${fmtShape(p.shape)}, got ${fmtShape(w.shape)}`);
     });
-    names.forEach((k, i) => assignTensor(this.params[k]!, weights[i]!.dtype === 'float32' ? weights[i]! : castTo(weights[i]!, 'float32')));
+    names.forEach((k, i) => assignTensor(all[k]!, weights[i]!.dtype === 'float32' ? weights[i]! : castTo(weights[i]!, 'float32')));
   }
 }
 
@@ -159,6 +221,7 @@ export class Dense extends Layer {
     getInitializer(opts.kernelInitializer ?? 'glorotUniform', 'Dense');
     getInitializer(opts.biasInitializer ?? 'zeros', 'Dense');
     this.opts = opts;
+    this.configArgs = [units, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   get kernel(): Tensor { return this.params.kernel ?? this.unbuilt('kernel'); }
@@ -194,6 +257,7 @@ export class Dense extends Layer {
 export class Linear extends Dense {
   constructor(inFeatures: number, outFeatures: number, opts: Omit<DenseOptions, 'inputShape'> & { bias?: boolean } = {}) {
     super(outFeatures, { ...opts, useBias: opts.bias ?? opts.useBias, inputShape: [inFeatures] });
+    this.configArgs = [inFeatures, outFeatures, opts];
   }
 }
 
@@ -205,6 +269,7 @@ export class Activation extends Layer {
     super(opts);
     this.activationName = activationName(activation, 'Activation');
     this.activation = getActivation(activation, 'Activation');
+    this.configArgs = [activation, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   computeOutputShape(s: Shape): Shape { return s; }
@@ -212,16 +277,16 @@ export class Activation extends Layer {
   override preActivation(_p: Params, x: Tensor) { return this.activationName === null ? null : { z: x, activation: this.activationName }; }
   override cacheKey(): string | null { return this.activationName === null ? null : this.builtinKey(`Activation(${this.activationName})`); }
 }
-export class ReLU extends Activation { constructor(opts: LayerOptions = {}) { super('relu', opts); } }
-export class Sigmoid extends Activation { constructor(opts: LayerOptions = {}) { super('sigmoid', opts); } }
-export class Tanh extends Activation { constructor(opts: LayerOptions = {}) { super('tanh', opts); } }
-export class GELU extends Activation { constructor(opts: LayerOptions = {}) { super('gelu', opts); } }
-export class Softmax extends Activation { constructor(opts: LayerOptions = {}) { super('softmax', opts); } }
-export class LogSoftmax extends Activation { constructor(opts: LayerOptions = {}) { super('logSoftmax', opts); } }
+export class ReLU extends Activation { constructor(opts: LayerOptions = {}) { super('relu', opts); this.configArgs = [opts]; } }
+export class Sigmoid extends Activation { constructor(opts: LayerOptions = {}) { super('sigmoid', opts); this.configArgs = [opts]; } }
+export class Tanh extends Activation { constructor(opts: LayerOptions = {}) { super('tanh', opts); this.configArgs = [opts]; } }
+export class GELU extends Activation { constructor(opts: LayerOptions = {}) { super('gelu', opts); this.configArgs = [opts]; } }
+export class Softmax extends Activation { constructor(opts: LayerOptions = {}) { super('softmax', opts); this.configArgs = [opts]; } }
+export class LogSoftmax extends Activation { constructor(opts: LayerOptions = {}) { super('logSoftmax', opts); this.configArgs = [opts]; } }
 
 /** Flattens the feature axes: [batch, a, b, ...] -> [batch, a*b*...]. */
 export class Flatten extends Layer {
-  constructor(opts: LayerOptions = {}) { super(opts); if (this.inputShape) this.build(this.inputShape); }
+  constructor(opts: LayerOptions = {}) { super(opts); this.configArgs = [opts]; if (this.inputShape) this.build(this.inputShape); }
   computeOutputShape(s: Shape): Shape { return [numel(s)]; }
   apply(_p: Params, x: Tensor): Tensor { return reshape(x, [x.shape[0]!, numel(x.shape.slice(1))]); }
   override cacheKey() { return this.builtinKey('Flatten'); }
@@ -229,7 +294,7 @@ export class Flatten extends Layer {
 
 /** Layer normalization over the last axis with a learned scale (gamma) and shift (beta). */
 export class LayerNormalization extends Layer {
-  constructor(readonly epsilon = 1e-3, opts: LayerOptions = {}) { super(opts); if (this.inputShape) this.build(this.inputShape); }
+  constructor(readonly epsilon = 1e-3, opts: LayerOptions = {}) { super(opts); this.configArgs = [epsilon, opts]; if (this.inputShape) this.build(this.inputShape); }
   protected override createParams(s: Shape): void {
     const d = s[s.length - 1]!;
     this.params.gamma = getInitializer('ones')([d]);
@@ -249,6 +314,7 @@ export class Dropout extends Layer {
   constructor(readonly rate: number, opts: LayerOptions = {}) {
     super(opts);
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new TesseraError('Dropout', `rate must be a number in [0, 1), got ${rate}`, 'rate is the fraction of inputs to drop, e.g. 0.5');
+    this.configArgs = [rate, opts];
     if (this.inputShape) this.build(this.inputShape);
   }
   computeOutputShape(s: Shape): Shape { return s; }
@@ -260,7 +326,7 @@ export class Dropout extends Layer {
   override cacheKey() { return this.builtinKey(`Dropout(${this.rate})`); }
 }
 
-const BUILTINS = new Set<unknown>([Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization, Dropout]);
+registerLayers([Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization, Dropout], true);
 
 // Factories (Keras-like lower-case forms): nn.dense(10, {activation: 'relu'}).
 export const dense = (units: number, opts: DenseOptions = {}) => new Dense(units, opts);

@@ -15,7 +15,8 @@ import { isFloat } from '../../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { shapesEqual, type Shape } from '../../ir/shape.ts';
 import { arange, tensor } from '../creation.ts';
-import { abs, castTo, clip, div, eq, log, mul, neg, square, sub, add, softplus } from '../elementwise.ts';
+import { abs, castTo, clip, div, eq, log, maximum, mul, ne, neg, square, sub, add, softplus } from '../elementwise.ts';
+import { hostDataOf } from '../../runtime/storage.ts';
 import { reshape, unsqueeze } from '../movement.ts';
 import { mean, sum } from '../reduce.ts';
 import { Tensor } from '../tensor.ts';
@@ -25,6 +26,10 @@ import type { NestedArray } from '../tensor.ts';
 export type Reduction = 'mean' | 'sum' | 'none';
 export interface LossOptions { reduction?: Reduction }
 export interface CrossentropyOptions extends LossOptions { fromLogits?: boolean }
+export interface SparseCrossentropyOptions extends CrossentropyOptions {
+  /** A label value that contributes nothing (Keras's ignore_class, PyTorch's ignore_index; e.g. -100 for unmasked tokens in masked-language-model training). */
+  ignoreClass?: number;
+}
 /** What labels a loss reads: one per output (binary, regression), one-hot rows, or class indices. */
 export type LossKind = 'binary' | 'categorical' | 'sparse' | 'regression' | 'custom';
 export type Labels = Tensor | NestedArray;
@@ -110,12 +115,43 @@ export function categoricalCrossentropy(yTrue: Labels, yPred: Tensor, opts: Cros
   return reduce(neg(sum(mul(y, logp), -1)), opts.reduction);
 }
 
+/**
+ * Throws when sparse labels are not class indices: each must be an integer in [0, classes) (or
+ * the ignored class). Run on the host copy of the labels (fit checks all of them before training;
+ * the loss function checks labels made from JS data), since a label out of range would otherwise
+ * select no class and train silently with loss 0.
+ */
+export function checkSparseLabels(name: string, labels: ArrayLike<number>, classes: number, ignoreClass?: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v === ignoreClass) continue;
+    if (!(Number.isInteger(v) && v >= 0 && v < classes))
+      throw new TesseraError(name, `label ${v} (at index ${i}) is not a class index in [0, ${classes - 1}]: the predictions have ${classes} classes`,
+        `give integer labels 0..${classes - 1}, make the last layer output one value per class${ignoreClass === undefined ? ', or mark labels to skip with ignoreClass' : ''}`);
+  }
+}
+
 /** Sparse categorical cross-entropy: integer class indices (int or float dtype) against [..., C] predictions. */
-export function sparseCategoricalCrossentropy(yTrue: Labels, yPred: Tensor, opts: CrossentropyOptions = {}): Tensor {
-  const [y, p] = prepare('sparseCategoricalCrossentropy', 'sparse', yTrue, yPred);
+export function sparseCategoricalCrossentropy(yTrue: Labels, yPred: Tensor, opts: SparseCrossentropyOptions = {}): Tensor {
+  const name = 'sparseCategoricalCrossentropy';
+  const [y, p] = prepare(name, 'sparse', yTrue, yPred);
+  const C = p.shape[p.rank - 1]!;
+  const host = yTrue instanceof Tensor ? hostLabels(yTrue) : flatLabels(yTrue);
+  if (host) checkSparseLabels(name, host, C, opts.ignoreClass);
   const logp = opts.fromLogits ? logSoftmax(p) : log(clip(div(p, sum(p, -1, true)), EPS, 1 - EPS));
-  const hot = oneHot(y, p.shape[p.rank - 1]!, p);
-  return reduce(neg(sum(mul(hot, logp), -1)), opts.reduction);
+  const hot = oneHot(y, C, p);
+  const per = neg(sum(mul(hot, logp), -1));
+  if (opts.ignoreClass === undefined) return reduce(per, opts.reduction);
+  const keep = castTo(ne(y, opts.ignoreClass), p.dtype), kept = mul(per, keep);
+  if ((opts.reduction ?? 'mean') !== 'mean') return reduce(kept, opts.reduction);
+  return div(sum(kept), maximum(sum(keep), 1)); // the mean over the labels not ignored
+}
+
+const flatLabels = (x: NestedArray): number[] => (Array.isArray(x) ? x.flatMap(flatLabels) : [+x]);
+/** The labels' values when they live on the host (made from JS data), else null (computed on the device: not read back). */
+function hostLabels(t: Tensor): ArrayLike<number> | null {
+  const n = t.node;
+  return n.op === 'input' ? (hostDataOf(n) ?? null) : null;
 }
 
 export function meanSquaredError(yTrue: Labels, yPred: Tensor, opts: LossOptions = {}): Tensor {
@@ -145,6 +181,12 @@ export class Loss {
   call(yTrue: Labels, yPred: Tensor): Tensor { return this.fn(yTrue, yPred, this.fromLogits); }
   /** Throws the loss's TesseraError when labels of shape `labels` cannot go with predictions of shape `preds`. */
   check(labels: Shape, preds: Shape): void { checkLabels(this.name, this.kind, labels, preds); }
+  /** Throws when label values cannot be read (sparse labels out of range); fit runs it on the host data before training. */
+  checkValues(labels: ArrayLike<number>, _labelShape: Shape, preds: Shape): void {
+    if (this.kind === 'sparse') checkSparseLabels(this.name, labels, preds[preds.length - 1]!, this.ignoreClass);
+  }
+  /** The ignored label value of a sparse loss (see SparseCrossentropyOptions). */
+  get ignoreClass(): number | undefined { return undefined; }
   /** The activation whose input this loss can read instead (sigmoid for binary, softmax for categorical). */
   get logitsOf(): 'sigmoid' | 'softmax' | null {
     if (this.fromLogits) return null;
@@ -161,7 +203,14 @@ export class CategoricalCrossentropy extends Loss {
   constructor(opts: { fromLogits?: boolean } = {}) { super('categoricalCrossentropy', 'categorical', (y, p, fl) => categoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits, `categoricalCrossentropy(${!!opts.fromLogits})`); }
 }
 export class SparseCategoricalCrossentropy extends Loss {
-  constructor(opts: { fromLogits?: boolean } = {}) { super('sparseCategoricalCrossentropy', 'sparse', (y, p, fl) => sparseCategoricalCrossentropy(y, p, { fromLogits: fl }), !!opts.fromLogits, `sparseCategoricalCrossentropy(${!!opts.fromLogits})`); }
+  private readonly ignored: number | undefined;
+  constructor(opts: { fromLogits?: boolean; ignoreClass?: number } = {}) {
+    const ig = opts.ignoreClass;
+    super('sparseCategoricalCrossentropy', 'sparse', (y, p, fl) => sparseCategoricalCrossentropy(y, p, { fromLogits: fl, ignoreClass: ig }), !!opts.fromLogits,
+      `sparseCategoricalCrossentropy(${!!opts.fromLogits},${ig})`);
+    this.ignored = ig;
+  }
+  override get ignoreClass(): number | undefined { return this.ignored; }
 }
 export class MeanSquaredError extends Loss {
   constructor() { super('meanSquaredError', 'regression', (y, p) => meanSquaredError(y, p), false, 'meanSquaredError'); }

@@ -1,0 +1,95 @@
+/**
+ * Issue 13: the models' costs.
+ *  1. A character-GPT training step built with the functional API (examples/transformer.ts: token
+ *     embedding + learned positions, 2 pre-norm blocks, causal attention, AdamW), jitted as
+ *     Model.makeTrainStep: first-step latency (trace + compile + run), then steady-state ms per
+ *     step, tokens/s, dispatches and submits per step — fused vs unfused (compilerOptions.fuse =
+ *     false), interleaved.
+ *  2. The W5 transformer-block forward (B=4, S=128, D=256, 4 heads, FFN 1024): ms per forward,
+ *     fused vs unfused, interleaved; dispatches per forward.
+ * Each timed call waits for the GPU (queue.onSubmittedWorkDone). Compare ratios: absolute numbers
+ * move with the load on the shared cores.
+ *
+ * Standalone: npx tsx bench/gpt.ts   (TESSERA_BENCH_QUICK=1: fewer repetitions)
+ */
+import * as ts from '../index.ts';
+import { nn, type Tensor } from '../index.ts';
+import { gpt, transformerBlock } from '../examples/transformer.ts';
+import { brief, environment, fmt, gpuIdle, heading, isMain, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
+
+const QUICK = !!process.env.TESSERA_BENCH_QUICK;
+const reps = QUICK ? 4 : 10;
+
+async function gptStep() {
+  const cfg = { vocab: 48, context: 64, dModel: 128, blocks: 2, heads: 4, ffn: 512 }, B = 8;
+  ts.seed(1);
+  const model = gpt(cfg);
+  model.compile({ optimizer: nn.adamw({ learningRate: 1e-3 }), loss: new nn.SparseCategoricalCrossentropy({ fromLogits: true }) });
+  const ids = ts.tensor(Float32Array.from({ length: B * cfg.context }, (_, i) => (i * 7) % cfg.vocab), { shape: [B, cfg.context] });
+  const next = ts.tensor(Float32Array.from({ length: B * cfg.context }, (_, i) => (i * 7 + 7) % cfg.vocab), { shape: [B, cfg.context] });
+  const seedT = ts.tensor(Uint32Array.of(1), { shape: [], dtype: 'uint32' });
+  const variants: Record<string, { step: ts.Jitted<any[], any>; opt: nn.OptState; first: number }> = {};
+  for (const fuse of [true, false]) {
+    ts.compilerOptions.fuse = fuse;
+    const step = ts.jit(model.makeTrainStep());
+    const opt = model.initOptimizerState();
+    const t0 = performance.now();
+    await step(model.params, opt, ids, next, seedT, model.states);
+    await gpuIdle();
+    variants[fuse ? 'fused' : 'unfused'] = { step, opt, first: performance.now() - t0 };
+  }
+  ts.compilerOptions.fuse = true;
+  const counts: Record<string, { dispatches: number; submits: number }> = {};
+  for (const [k, v] of Object.entries(variants)) {
+    const s0 = ts.stats();
+    await v.step(model.params, v.opt, ids, next, seedT, model.states);
+    await gpuIdle();
+    const s1 = ts.stats();
+    counts[k] = { dispatches: s1.dispatches - s0.dispatches, submits: s1.submits - s0.submits };
+  }
+  const times = await timeInterleaved(Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, async () => {
+    await v.step(model.params, v.opt, ids, next, seedT, model.states);
+    await gpuIdle();
+  }])), { reps, warmup: 1 });
+  const tokens = B * cfg.context;
+  heading(`GPT training step: ${cfg.blocks} blocks, d_model ${cfg.dModel}, ${cfg.heads} heads, context ${cfg.context}, batch ${B}, vocab ${cfg.vocab}, AdamW`);
+  table(['variant', 'ms/step', 'tokens/s', 'dispatches', 'submits', 'first step ms'], Object.keys(variants).map((k) => [
+    k, times[k]!.median, tokens / (times[k]!.median / 1000), String(counts[k]!.dispatches), String(counts[k]!.submits), variants[k]!.first]));
+  console.log(`fused vs unfused: ${ratio(times.unfused!.median / times.fused!.median)} faster, ${ratio(counts.unfused!.dispatches / counts.fused!.dispatches)} fewer dispatches`);
+  return { cfg, batch: B, times: Object.fromEntries(Object.entries(times).map(([k, t]) => [k, brief(t)])), counts, firstStepMs: Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, v.first])) };
+}
+
+async function blockForward() {
+  const B = 4, S = 128, D = 256;
+  ts.seed(2);
+  const x = nn.input({ shape: [S, D] });
+  const model = nn.model({ inputs: x, outputs: transformerBlock(x, { heads: 4, ffn: 1024, causal: false }) });
+  const xs = ts.randn([B, S, D], { seed: 3 });
+  const fns: Record<string, ts.Jitted<[nn.Params[], Tensor], Tensor>> = {};
+  const dispatches: Record<string, number> = {};
+  for (const fuse of [true, false]) {
+    ts.compilerOptions.fuse = fuse;
+    const f = ts.jit((p: nn.Params[], t: Tensor) => model.forward(p, [t]).outs[0]!);
+    await f(model.params, xs);
+    await gpuIdle();
+    fns[fuse ? 'fused' : 'unfused'] = f;
+    dispatches[fuse ? 'fused' : 'unfused'] = f.dispatches;
+  }
+  ts.compilerOptions.fuse = true;
+  const times = await timeInterleaved(Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, async () => { await f(model.params, xs); await gpuIdle(); }])), { reps, warmup: 1 });
+  heading(`transformer block forward (W5): B=${B}, S=${S}, D=${D}, 4 heads, FFN 1024`);
+  table(['variant', 'ms', 'dispatches'], Object.keys(fns).map((k) => [k, times[k]!.median, String(dispatches[k])]));
+  console.log(`fused vs unfused: ${ratio(times.unfused!.median / times.fused!.median)}`);
+  return { times: Object.fromEntries(Object.entries(times).map(([k, t]) => [k, brief(t)])), dispatches };
+}
+
+if (isMain(import.meta.url)) {
+  const env = await environment();
+  printEnvironment(env);
+  const step = await gptStep();
+  const block = await blockForward();
+  heading('targets');
+  const t1 = target('GPT step under ~100 dispatches', step.counts.fused!.dispatches <= 100, `${step.counts.fused!.dispatches} dispatches, ${step.counts.fused!.submits} submit(s) per step`);
+  const t2 = target('W5 block forward, fused faster than unfused', block.times.fused!.medianMs < block.times.unfused!.medianMs, `${fmt(block.times.fused!.medianMs)} ms vs ${fmt(block.times.unfused!.medianMs)} ms`);
+  console.log(`results: ${writeResults('gpt', { env, step, block, targets: [t1, t2] })}`);
+}
