@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
-const owned = ['index.js', 'index.d.ts', 'index.js.map', 'tessera.min.js', 'tessera.min.js.map', 'ir', 'codegen', 'runtime', 'ops', 'interop'];
+const owned = ['index.js', 'index.d.ts', 'index.js.map', 'core.js', 'core.d.ts', 'core.js.map', 'tessera.min.js', 'tessera.min.js.map', 'ir', 'codegen', 'runtime', 'ops', 'interop'];
 await Promise.all(owned.map((p) => rm(path.join(dist, p), { recursive: true, force: true })));
 
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
