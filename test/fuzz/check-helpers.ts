@@ -19,17 +19,6 @@ export const MODES = ['fused', 'unfused', 'jit', 'maxBuffers=8', 'maxBuffers=10'
 export type Mode = (typeof MODES)[number] | 'grad';
 export interface Failure { mode: Mode; kind: 'mismatch' | 'error'; message: string }
 
-/**
- * Failures the library is known to have today, matched by mode and message. Each entry names the
- * issue that fixes it; the fuzzer counts and reports matches instead of failing on them.
- * TEMPORARY: remove the entry when the scheduler rewrite (issue 10) is merged.
- */
-export const KNOWN_FAILURES: { mode: RegExp; message: RegExp; issue: string }[] = [
-  // Any mode: jitted and gradient programs also hit it at the device's own limit (16 on lavapipe).
-  { mode: /./, message: /could not fit kernels in the device storage-buffer limit/, issue: 'issue 10 (scheduler redesign): remove after merge' },
-];
-export const isKnown = (f: Failure) => KNOWN_FAILURES.find((k) => k.mode.test(f.mode) && k.message.test(f.message));
-
 /** Input values for the interpreter, from the host copies of the graph's input nodes. */
 function hostValues(roots: readonly Node[]): Map<Node, ArrayLike<number>> {
   const m = new Map<Node, ArrayLike<number>>();
@@ -228,11 +217,11 @@ export interface FuzzOptions {
   shrink?: boolean;
   log?: (line: string) => void;
 }
-export interface FuzzResult { programs: number; runs: number; failures: string[]; known: string[] }
+export interface FuzzResult { programs: number; runs: number; failures: string[] }
 
 /** Runs `n` programs from seed `seed`, each in every mode; failures shrunk and reported as code. */
 export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
-  const res: FuzzResult = { programs: 0, runs: 0, failures: [], known: [] };
+  const res: FuzzResult = { programs: 0, runs: 0, failures: [] };
   const every = o.gradEvery ?? 4;
   for (let i = 0; i < o.n; i++) {
     const s = o.seed + i;
@@ -242,18 +231,12 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzResult> {
       res.runs++;
       const f = await checkMode(prog, mode);
       if (!f) continue;
-      const known = isKnown(f);
-      if (known) {
-        res.known.push(`seed ${s} ${mode}: ${f.message} [known: ${known.issue}]`);
-        o.log?.(`known: ${res.known[res.known.length - 1]}`);
-        continue;
-      }
       const small = o.shrink === false ? { prog, failure: f } : await shrink(prog, f);
       const text = report(small.prog, small.failure);
       res.failures.push(text);
       o.log?.(`FAIL seed ${s}\n${text}\n`);
     }
-    if (o.log && (i + 1) % 50 === 0) o.log(`${i + 1} programs, ${res.runs} runs, ${res.failures.length} failures, ${res.known.length} known`);
+    if (o.log && (i + 1) % 50 === 0) o.log(`${i + 1} programs, ${res.runs} runs, ${res.failures.length} failures`);
   }
   return res;
 }

@@ -14,14 +14,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerOptions, getDevice, realizeAll } from '../../index.ts';
 import { allclose } from '../helpers.ts';
-import { checkMode, fuzz, KNOWN_FAILURES, shrink } from './check-helpers.ts';
+import { checkMode, fuzz, shrink } from './check-helpers.ts';
 import { evaluate, generate, toCode } from './gen-helpers.ts';
 
 test('16 random programs (4 gradient programs) agree with the float64 interpreter in every mode', async () => {
   const f16 = (await getDevice()).caps.f16;
   const res = await fuzz({ n: 16, seed: 20261201, f16 });
-  const issues = KNOWN_FAILURES.map((k) => k.issue).join('; ');
-  if (res.known.length) console.log(`fuzz: ${res.known.length} known failures (${issues}):\n  ${res.known.join('\n  ')}`);
   assert.is(res.programs, 16);
   assert.ok(res.runs >= 16 * 4, `runs ${res.runs}`);
   assert.equal(res.failures, [], res.failures.join('\n\n'));
