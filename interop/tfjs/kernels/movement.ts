@@ -1,6 +1,7 @@
 /** Movement kernels (views, never copies): Reshape, Slice, StridedSlice, Concat, Pack, Unpack, Tile, Transpose, PadV2, ExpandDims, Squeeze. */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import { numel } from '../../../ir/shape.ts';
+import { full } from '../../../ops/creation.ts';
 import { concat, expand, pad, permute, reshape, slice, stack } from '../../../ops/movement.ts';
 import type { Tensor } from '../../../ops/tensor.ts';
 import { kernel, list, unsupported } from '../kernel.ts';
@@ -42,8 +43,10 @@ export const movementKernels = [
     return reshape(slice(x!, info.begin, info.end, info.strides), info.finalShape);
   }),
   kernel<{ axis: number }>('Concat', (x, { axis }) => {
-    const ts = list(x).filter((t) => t.size > 0);
-    return ts.length ? concat(ts, axis) : list(x)[0]!;
+    const all = list(x), ts = all.filter((t) => t.size > 0);
+    if (ts.length) return concat(ts, axis);
+    const ax = axis < 0 ? axis + all[0]!.rank : axis;
+    return full(all[0]!.shape.map((d, i) => (i === ax ? all.reduce((s, t) => s + t.shape[ax]!, 0) : d)), 0, all[0]!.dtype);
   }),
   kernel<{ axis: number }>('Pack', (x, { axis }) => stack(list(x), axis)),
   kernel<{ axis: number }>('Unpack', ({ value }, { axis }) => {
