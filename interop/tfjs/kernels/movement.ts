@@ -1,4 +1,4 @@
-/** Movement kernels (views, never copies): Reshape, Slice, StridedSlice, Concat, Pack, Unpack, Tile, Transpose, PadV2, ExpandDims, Squeeze. */
+/** Movement kernels (views, never copies): Reshape, Slice, StridedSlice, Concat, Pack, Unpack, SplitV, Tile, Transpose, PadV2, ExpandDims, Squeeze. */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import { numel } from '../../../ir/shape.ts';
 import { full } from '../../../ops/creation.ts';
@@ -54,6 +54,16 @@ export const movementKernels = [
     const rest = value!.shape.filter((_, i) => i !== ax);
     return Array.from({ length: value!.shape[ax]! }, (_, i) =>
       reshape(slice(value!, value!.shape.map((_, d) => (d === ax ? i : 0)), value!.shape.map((s, d) => (d === ax ? i + 1 : s))), rest));
+  }),
+  kernel<{ numOrSizeSplits: number[] | number; axis: number }>('SplitV', ({ x }, a, { infos }) => {
+    const ax = a.axis < 0 ? a.axis + x!.rank : a.axis;
+    const sizes = backend_util.prepareSplitSize(infos.x!, a.numOrSizeSplits, ax);
+    let start = 0;
+    return sizes.map((n) => {
+      const b = x!.shape.map((_, d) => (d === ax ? start : 0)), e = x!.shape.map((s, d) => (d === ax ? start + n : s));
+      start += n;
+      return slice(x!, b, e);
+    });
   }),
   kernel<{ reps: number[] }>('Tile', ({ x }, { reps }) => tile(x!, reps)),
   kernel<{ perm: number[] }>('Transpose', ({ x }, { perm }) => permute(x!, perm)),
