@@ -1,7 +1,7 @@
 /**
  * tfjs-layers training on the 'tessera' backend beside tfjs-webgpu, same adapter, one run: the
  * same model (an MLP: Dense(64, relu) -> Dense(64, relu) -> Dense(10, softmax), Adam,
- * categorical cross-entropy, batch 64, 8 steps per epoch) fitted on each backend. Reported per
+ * categorical cross-entropy, batch 64, 4 steps per epoch) fitted on each backend. Reported per
  * training step: ms (median of epochs after a warm-up epoch), GPU dispatches and submits, and
  * the ratios. Dispatches on tfjs-webgpu are counted by wrapping its pass encoder's
  * dispatchWorkgroups; on 'tessera' with stats().
@@ -13,7 +13,7 @@ import { registerGradients, tf, tfl } from '../test/tfjs-helpers.ts';
 import { heading, median, target, writeResults } from './common.ts';
 import { loadTfjs } from './tfjs.ts';
 
-const N = 512, D = 32, C = 10, BATCH = 64, EPOCHS = 4;
+const N = 256, D = 32, C = 10, BATCH = 64, EPOCHS = 3;
 const steps = N / BATCH;
 
 function data() {

@@ -68,8 +68,9 @@ const call = async (f: Fn, ms: number) => {
 };
 
 /** Runs every registered spec; `each` hooks of enclosing suites run around each spec. */
-export async function runAll(timeoutMs: number): Promise<Outcome[]> {
+export async function runAll(timeoutMs: number, onResult: (o: Outcome) => void = () => {}): Promise<Outcome[]> {
   const out: Outcome[] = [];
+  const push = (o: Outcome) => { out.push(o); onResult(o); };
   const run = async (s: Suite, path: string, each: { before: Fn[]; after: Fn[] }) => {
     const name = path ? `${path} > ${s.name}` : s.name;
     const hooks = { before: [...each.before, ...s.beforeEach], after: [...s.afterEach, ...each.after] };
@@ -79,9 +80,9 @@ export async function runAll(timeoutMs: number): Promise<Outcome[]> {
       try {
         for (const f of hooks.before) await call(f, timeoutMs);
         try { await call(spec.fn, timeoutMs); } finally { for (const f of hooks.after) await call(f, timeoutMs); }
-        out.push({ name: `${name} > ${spec.name}`, ok: true });
+        push({ name: `${name} > ${spec.name}`, ok: true });
       } catch (e) {
-        out.push({ name: `${name} > ${spec.name}`, ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] });
+        push({ name: `${name} > ${spec.name}`, ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] });
       }
     }
     for (const c of s.children) await run(c, name, hooks);

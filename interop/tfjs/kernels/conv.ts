@@ -28,7 +28,9 @@ function convFn(name: string, a: ConvAttrs, depthwise: boolean) {
   const nchw = a.dataFormat === 'NCHW';
   return (x: Tensor, filter: Tensor): Tensor => {
     const xh = nchw ? permute(x, [0, 2, 3, 1]) : x;
-    const info = backend_util.computeConv2DInfo(xh.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise);
+    // Explicit pads come in the data format's axis order: NHWC order for the NHWC-shaped input.
+    const pad = nchw && Array.isArray(a.pad) ? [a.pad[0]!, a.pad[2]!, a.pad[3]!, a.pad[1]!] as backend_util.ExplicitPadding : a.pad;
+    const info = backend_util.computeConv2DInfo(xh.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, pad, a.dimRoundingMode, depthwise);
     const { top, bottom, left, right } = info.padInfo;
     const [KH, KW, C, M] = filter.shape as Shape4;
     const w = depthwise ? reshape(filter, [KH, KW, 1, C * M]) : filter;

@@ -21,7 +21,7 @@ function hostGather(x: Tensor, xs: TypedArray, idx: TypedArray, indexShape: read
   const out = hostArray(x.dtype, A * idx.length * B);
   for (let i = 0; i < idx.length; i++) {
     const j = idx[i]!;
-    if (j < 0 || j >= N) throw new TesseraError('GatherV2', `index ${j} is not in [0, ${N - 1}]`, 'pass indices inside the gathered axis');
+    if (j < 0 || j >= N) throw new TesseraError('GatherV2', `the index value ${j} is not in [0, ${N - 1}]`, 'pass indices inside the gathered axis');
   }
   for (let a = 0; a < A; a++)
     for (let i = 0; i < idx.length; i++)

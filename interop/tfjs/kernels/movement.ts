@@ -1,6 +1,7 @@
-/** Movement kernels (views, never copies): Reshape, Slice, StridedSlice, Concat, Pack, Unpack, Tile, Transpose, PadV2, ExpandDims, Squeeze. */
+/** Movement kernels (views, never copies): Reshape, Slice, StridedSlice, Concat, Pack, Unpack, SplitV, Tile, Transpose, PadV2, ExpandDims, Squeeze. */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import { numel } from '../../../ir/shape.ts';
+import { full } from '../../../ops/creation.ts';
 import { concat, expand, pad, permute, reshape, slice, stack } from '../../../ops/movement.ts';
 import type { Tensor } from '../../../ops/tensor.ts';
 import { kernel, list, unsupported } from '../kernel.ts';
@@ -42,8 +43,10 @@ export const movementKernels = [
     return reshape(slice(x!, info.begin, info.end, info.strides), info.finalShape);
   }),
   kernel<{ axis: number }>('Concat', (x, { axis }) => {
-    const ts = list(x).filter((t) => t.size > 0);
-    return ts.length ? concat(ts, axis) : list(x)[0]!;
+    const all = list(x), ts = all.filter((t) => t.size > 0);
+    if (ts.length) return concat(ts, axis);
+    const ax = axis < 0 ? axis + all[0]!.rank : axis;
+    return full(all[0]!.shape.map((d, i) => (i === ax ? all.reduce((s, t) => s + t.shape[ax]!, 0) : d)), 0, all[0]!.dtype);
   }),
   kernel<{ axis: number }>('Pack', (x, { axis }) => stack(list(x), axis)),
   kernel<{ axis: number }>('Unpack', ({ value }, { axis }) => {
@@ -51,6 +54,16 @@ export const movementKernels = [
     const rest = value!.shape.filter((_, i) => i !== ax);
     return Array.from({ length: value!.shape[ax]! }, (_, i) =>
       reshape(slice(value!, value!.shape.map((_, d) => (d === ax ? i : 0)), value!.shape.map((s, d) => (d === ax ? i + 1 : s))), rest));
+  }),
+  kernel<{ numOrSizeSplits: number[] | number; axis: number }>('SplitV', ({ x }, a, { infos }) => {
+    const ax = a.axis < 0 ? a.axis + x!.rank : a.axis;
+    const sizes = backend_util.prepareSplitSize(infos.x!, a.numOrSizeSplits, ax);
+    let start = 0;
+    return sizes.map((n) => {
+      const b = x!.shape.map((_, d) => (d === ax ? start : 0)), e = x!.shape.map((s, d) => (d === ax ? start + n : s));
+      start += n;
+      return slice(x!, b, e);
+    });
   }),
   kernel<{ reps: number[] }>('Tile', ({ x }, { reps }) => tile(x!, reps)),
   kernel<{ perm: number[] }>('Transpose', ({ x }, { perm }) => permute(x!, perm)),

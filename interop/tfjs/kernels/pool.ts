@@ -8,11 +8,11 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import { ones, zeros } from '../../../ops/creation.ts';
-import { div } from '../../../ops/elementwise.ts';
+import { div, ne, where } from '../../../ops/elementwise.ts';
 import { avgPool2d, maxPool2d } from '../../../ops/nn/conv.ts';
 import type { Tensor } from '../../../ops/tensor.ts';
 import { vjp } from '../../../ops/transforms.ts';
-import { kernel } from '../kernel.ts';
+import { kernel, unsupported } from '../kernel.ts';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 interface PoolAttrs { filterSize: [number, number] | number; strides: [number, number] | number; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' }
@@ -23,8 +23,10 @@ function poolFn(kind: 'max' | 'avg' | 'avgPadded', a: PoolAttrs) {
     const { top, bottom, left, right } = info.padInfo;
     const opts = { kernelSize: [info.filterHeight, info.filterWidth] as const, stride: [info.strideHeight, info.strideWidth] as const,
       padding: [[top, bottom], [left, right]] as const };
-    if (kind === 'max') return maxPool2d(x, opts);
-    const y = avgPool2d(x, opts);
+    // tfjs's max pooling skips NaN: it counts as -inf.
+    const y = kind === 'max' ? maxPool2d(where(ne(x, x), -Infinity, x), opts) : avgPool2d(x, opts);
+    if (y.shape[1] !== info.outHeight || y.shape[2] !== info.outWidth)
+      unsupported(`${kind === 'max' ? 'Max' : 'Avg'}Pool`, `dimRoundingMode '${a.dimRoundingMode}' giving output ${info.outHeight}x${info.outWidth}`);
     return kind === 'avg' && (top || bottom || left || right) ? div(y, avgPool2d(ones(x.shape), opts)) : y;
   };
 }
