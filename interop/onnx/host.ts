@@ -12,7 +12,6 @@ import type { DType } from '../../ir/dtype.ts';
 import { f16ToF32 } from '../../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { numel } from '../../ir/shape.ts';
-import { constant, T } from '../../ops/graph.ts';
 import { fromHost, type Tensor } from '../../ops/tensor.ts';
 import { ElemType, elemTypeName, type TensorProto } from './schema.ts';
 
@@ -46,17 +45,11 @@ export class HostTensor {
 }
 
 const device = new WeakMap<HostTensor, Tensor>();
-/**
- * The host tensor as a Tessera tensor: a one-element constant becomes a graph constant (so passes
- * fold it: Pow(x, 2) is x * x), others are uploaded once per host tensor.
- */
+/** The host tensor as a Tessera tensor (uploaded on first use; one upload per host tensor). */
 export function toDevice(h: HostTensor, what: string): Tensor {
   const hit = device.get(h);
   if (hit && !hit.isDisposed) return hit;
   const dt = deviceDtype(h.type, what);
-  const v = h.data[0]!;
-  const fits = dt === 'float32' ? Number.isFinite(v) : dt === 'bool' || (dt === 'int32' ? Math.abs(v) < 2 ** 31 : v >= 0 && v < 2 ** 32);
-  if (h.size === 1 && !h.param && fits) return T(constant(dt === 'bool' ? +(v !== 0) : v, dt, h.dims));
   let data: Float32Array | Int32Array | Uint32Array | Uint8Array;
   if (dt === 'float32') data = h.data instanceof Float32Array ? h.data : Float32Array.from(h.data);
   else if (dt === 'bool') data = Uint8Array.from(h.data, (v) => (v ? 1 : 0));
