@@ -1,7 +1,8 @@
 /**
  * Measured defaults: per adapter class, the schedules tuning picked on this project's workloads
  * (bench/compile.ts records each tuning decision in its results), used as the untuned choice, so
- * a kernel runs near its tuned speed before background tuning finishes, or with tuning off. Only
+ * a kernel runs near its tuned speed with tuning off (in background mode the first call keeps the
+ * template heuristic, cheaper to compile, and tuning swaps the winner in). Only
  * measured classes are listed; others keep the template heuristics (tuner.ts heuristicSchedule,
  * codegen rowHeuristic). The tuner still times these against every other candidate.
  */
