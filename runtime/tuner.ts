@@ -29,7 +29,7 @@ import type { PipelineCache } from './pipelines.ts';
 import type { BufferPool } from './pool.ts';
 import { median } from './profile.ts';
 import { callsStarted, whenIdle } from './activity.ts';
-import { measuredMatmul, measuredRow } from './defaults.ts';
+import { measuredMatmul } from './defaults.ts';
 import { counters } from './stats.ts';
 
 const env = (k: string) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k];
@@ -162,7 +162,7 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
     // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
     const measured = modeNow() === 'off';
     const h: Schedule = k.kind === 'matmul' ? (measured ? measuredMatmul(k, ctx.dev) : undefined) ?? heuristicSchedule(k)
-      : k.kind === 'row' ? (measured ? measuredRow(k, ctx.dev, ctx.dev.caps) : undefined) ?? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
+      : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
     const key = workOf(k) < tuning.minWork ? undefined
