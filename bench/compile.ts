@@ -36,7 +36,7 @@ const STEADY_CALLS = 8;
 // ---- workloads ----------------------------------------------------------------------------------
 const B = 4, S = 128, D = 256, H = 4, FFN = 1024;
 const blockShapes: Record<string, number[]> = { wq: [D, D], wk: [D, D], wv: [D, D], wo: [D, D], w1: [D, FFN], c1: [FFN], w2: [FFN, D], c2: [D], g1: [D], b1: [D], g2: [D], b2: [D] };
-function blockParams(seed: number): P {
+export function blockParams(seed: number): P {
   return Object.fromEntries(Object.entries(blockShapes).map(([k, s], i) => [k, ts.randn(s, { seed: seed + i, std: s.length === 2 ? 1 / Math.sqrt(s[0]!) : 0.1 })]));
 }
 function block(p: P, x: Tensor): Tensor {
@@ -129,7 +129,7 @@ function spawnChild(w: Workload, mode: string): ChildResult {
 // ---- 3. JS-side compile time -----------------------------------------------------------------------
 const placeholder = (t: Tensor) => new TensorClass(inputNode(t.dtype, t.shape, 'arg'));
 /** Trace, passes, schedule and codegen (heuristic schedules) of `layers` blocks; fresh placeholders, so nothing is shared with earlier runs. */
-async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
+export async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
   const e = await engine();
   const t0 = performance.now();
   const ps = params.slice(0, layers).map((p) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, placeholder(t)])) as P);
