@@ -36,7 +36,7 @@ const STEADY_CALLS = 8;
 // ---- workloads ----------------------------------------------------------------------------------
 const B = 4, S = 128, D = 256, H = 4, FFN = 1024;
 const blockShapes: Record<string, number[]> = { wq: [D, D], wk: [D, D], wv: [D, D], wo: [D, D], w1: [D, FFN], c1: [FFN], w2: [FFN, D], c2: [D], g1: [D], b1: [D], g2: [D], b2: [D] };
-function blockParams(seed: number): P {
+export function blockParams(seed: number): P {
   return Object.fromEntries(Object.entries(blockShapes).map(([k, s], i) => [k, ts.randn(s, { seed: seed + i, std: s.length === 2 ? 1 / Math.sqrt(s[0]!) : 0.1 })]));
 }
 function block(p: P, x: Tensor): Tensor {
@@ -129,7 +129,7 @@ function spawnChild(w: Workload, mode: string): ChildResult {
 // ---- 3. JS-side compile time -----------------------------------------------------------------------
 const placeholder = (t: Tensor) => new TensorClass(inputNode(t.dtype, t.shape, 'arg'));
 /** Trace, passes, schedule and codegen (heuristic schedules) of `layers` blocks; fresh placeholders, so nothing is shared with earlier runs. */
-async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
+export async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
   const e = await engine();
   const t0 = performance.now();
   const ps = params.slice(0, layers).map((p) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, placeholder(t)])) as P);
@@ -147,7 +147,10 @@ async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tens
 }
 
 // ---- main --------------------------------------------------------------------------------------------
+/** `--only js` runs section 3 alone. */
 export async function main(): Promise<void> {
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only === 'js') { await jsSection(); return; }
   const env = await environment();
   heading('compile: first calls, tuning modes, eager vs jit, JS-side compile time');
   printEnvironment(env);
@@ -186,20 +189,30 @@ export async function main(): Promise<void> {
   console.log(`programs compiled during the timed steps (after warm-up included): ${s1.programsCompiled - s0.programsCompiled} over ${eagerSteps} eager steps`);
   targets.push(target('eager Adam step / jitted step (steady)', eagerRatio <= 2, `${ratio(eagerRatio)} (${fmt(res.eager!.median, 1)} vs ${fmt(res.jit!.median, 1)} ms); target <= 2x`));
 
+  const { scaling, target: t3 } = await jsSection();
+  targets.push(t3);
+  writeResults('compile', { env, runs, eager: { eagerMs: res.eager!.median, jitMs: res.jit!.median }, scaling, targets });
+}
+
+async function jsSection() {
   heading('3. JS-side compile (trace + passes + schedule + codegen, no driver): transformer blocks B=4 S=128 D=256');
   const allParams = Array.from({ length: 12 }, (_, i) => blockParams(1000 + 20 * i)), xb = ts.randn([B, S, D], { seed: 2 });
   const scaling: Record<string, unknown>[] = [];
   for (const withGrad of [false, true]) for (const L of [1, 2, 4, 8, 12]) {
     const samples: Awaited<ReturnType<typeof jsCompile>>[] = [];
-    for (let i = 0; i < 3; i++) samples.push(await jsCompile(L, withGrad, allParams, xb));
+    try {
+      for (let i = 0; i < 3; i++) samples.push(await jsCompile(L, withGrad, allParams, xb));
+    } catch (err) { // the scheduler's own limits (ir/schedule.ts): reported, not fatal
+      console.log(`  ${withGrad ? 'forward+backward' : 'forward'} x${L}: ${(err as Error).message}`);
+      continue;
+    }
     const med = (k: keyof (typeof samples)[number]) => median(samples.map((s) => s[k]));
     scaling.push({ what: withGrad ? 'forward+backward' : 'forward', layers: L, kernels: samples[0]!.kernels, traceMs: med('trace'), passesMs: med('passes'), scheduleMs: med('schedule'), codegenMs: med('codegen'), totalMs: med('total') });
   }
   table(['graph', 'layers', 'kernels', 'trace ms', 'passes ms', 'schedule ms', 'codegen ms', 'total ms'],
     scaling.map((r) => [r.what as string, r.layers as number, r.kernels as number, fmt(r.traceMs as number, 1), fmt(r.passesMs as number, 1), fmt(r.scheduleMs as number, 1), fmt(r.codegenMs as number, 1), fmt(r.totalMs as number, 1)]));
-  const f12 = scaling.find((r) => r.what === 'forward' && r.layers === 12)!.totalMs as number;
-  targets.push(target('JS-side compile, 12 transformer blocks (forward)', f12 <= 100, `${fmt(f12, 1)} ms; target <= 100 ms`));
-  writeResults('compile', { env, runs, eager: { eagerMs: res.eager!.median, jitMs: res.jit!.median }, scaling, targets });
+  const f12 = scaling.find((r) => r.what === 'forward' && r.layers === 12)?.totalMs as number | undefined;
+  return { scaling, target: target('JS-side compile, 12 transformer blocks (forward)', f12 === undefined ? null : f12 <= 100, `${fmt(f12, 1)} ms; target <= 100 ms`) };
 }
 
 if (process.argv[2] === '--child') {

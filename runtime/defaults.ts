@@ -1,11 +1,11 @@
 /**
  * Measured defaults: per adapter class, the schedules tuning picked on this project's workloads
  * (bench/compile.ts records each tuning decision in its results), used as the untuned choice, so
- * a kernel runs near its tuned speed before background tuning finishes, or with tuning off. Only
+ * a kernel runs near its tuned speed with tuning off (in background mode the first call keeps the
+ * template heuristic, cheaper to compile, and tuning swaps the winner in). Only
  * measured classes are listed; others keep the template heuristics (tuner.ts heuristicSchedule,
  * codegen rowHeuristic). The tuner still times these against every other candidate.
  */
-import { rowGeometry, type DeviceCaps, type RowSchedule } from '../codegen/kernels.ts';
 import { scheduleFits, type MatmulSchedule } from '../codegen/matmul.ts';
 import type { Kernel } from '../ir/schedule/index.ts';
 import type { Device } from './device.ts';
@@ -22,8 +22,8 @@ export function adapterClass(info: Device['adapterInfo']): AdapterClass {
 
 /** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
 interface MatmulRule { minM: number; minN: number; minK: number; schedule: MatmulSchedule }
-/** A row default: one invocation per row (serial) when there are at least `serialMinRows` rows. */
-interface ClassDefaults { matmul: MatmulRule[]; serialMinRows?: number }
+/** Row-reduction defaults are not listed yet: no measurement of them on these workloads has been recorded. */
+interface ClassDefaults { matmul: MatmulRule[] }
 
 export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // Mesa lavapipe 25.0 (LLVM 15), 2 cores. bench/compile.ts, MLP Adam step: every large matmul
@@ -37,11 +37,4 @@ export function measuredMatmul(k: Kernel & { kind: 'matmul' }, dev: Pick<Device,
   const d = MEASURED[adapterClass(dev.adapterInfo)];
   const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!, K = k.node.src[0]!.shape[r - 1]!;
   return d?.matmul.find((m) => M >= m.minM && N >= m.minN && K >= m.minK && scheduleFits(m.schedule, dev.caps))?.schedule;
-}
-
-/** The measured default row schedule for this adapter, if one applies. */
-export function measuredRow(k: Kernel & { kind: 'row' }, dev: Pick<Device, 'adapterInfo'>, caps: DeviceCaps): RowSchedule | undefined {
-  const d = MEASURED[adapterClass(dev.adapterInfo)];
-  if (d?.serialMinRows === undefined || rowGeometry(k).rows < d.serialMinRows) return undefined;
-  return { serial: true, wg: Math.min(64, caps.maxWorkgroupSize) };
 }

@@ -29,7 +29,7 @@ import type { PipelineCache } from './pipelines.ts';
 import type { BufferPool } from './pool.ts';
 import { median } from './profile.ts';
 import { callsStarted, whenIdle } from './activity.ts';
-import { measuredMatmul, measuredRow } from './defaults.ts';
+import { measuredMatmul } from './defaults.ts';
 import { counters } from './stats.ts';
 
 const env = (k: string) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k];
@@ -157,9 +157,12 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
   if (prepared.has(k)) return prepared.get(k);
   let p: Prepared | undefined;
   if (k.kind !== 'elementwise' || vectorizable(k)) {
-    // The untuned choice: a measured default for this adapter class (defaults.ts), else the template heuristic.
-    const h: Schedule = k.kind === 'matmul' ? measuredMatmul(k, ctx.dev) ?? heuristicSchedule(k)
-      : k.kind === 'row' ? measuredRow(k, ctx.dev, ctx.dev.caps) ?? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
+    // The untuned choice. With tuning off: a measured default for this adapter class (defaults.ts).
+    // Otherwise the template heuristic, which compiles fastest (lavapipe's LLVM takes several times
+    // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
+    const measured = modeNow() === 'off';
+    const h: Schedule = k.kind === 'matmul' ? (measured ? measuredMatmul(k, ctx.dev) : undefined) ?? heuristicSchedule(k)
+      : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
     const key = workOf(k) < tuning.minWork ? undefined
