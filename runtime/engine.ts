@@ -22,7 +22,7 @@ import { trackCall } from './activity.ts';
 import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, currentEpoch, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
-import { guardBorrowed, needsValidation } from './external.ts';
+import { borrowedError, guardBorrowed, needsValidation } from './external.ts';
 
 export interface Engine {
   dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>>;
@@ -305,7 +305,8 @@ export function realizeIfCompiled(nodes: readonly Node[]): Node[] | null {
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[],
   read: ReadMask, params?: Float32Array, fresh = true): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   if (e.epoch !== currentEpoch()) throw deviceLostError('realize'); // lost while this work was being compiled
-  const { value: { nodes, made, staging }, error } = scoped(e.dev.gpu, () => encodeWork(e, program, roots, compute, storages, inputs, read, params, fresh));
+  const work = () => encodeWork(e, program, roots, compute, storages, inputs, read, params, fresh);
+  const { value: { nodes, made, staging }, error } = scoped(e.dev.gpu, work, needsValidation(storages) ? borrowedError : undefined);
   // A failed allocation leaves invalid buffers: results report the error, and the pool drops what it keeps.
   error.then((err) => { if (err) { for (const s of made) s.error = err; e.pool.trim(); } });
   if (!read) return { nodes };

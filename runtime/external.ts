@@ -16,6 +16,10 @@ import type { Node } from '../ir/node.ts';
 const BORROW_FIX = 'make the buffer with the GPUDevice Tessera runs on (pass it to init({ device })) and do not destroy it'
   + ' until the work reading it was submitted (await flush())';
 
+/** The error for a validation failure of work reading an application's buffer. */
+export const borrowedError = (err: GPUError) =>
+  new TesseraError('fromGPUBuffer', `reading an application's GPUBuffer failed WebGPU validation: ${err.message.split('\n')[0]}`, BORROW_FIX);
+
 /** Storages whose snapshot copy is validated asynchronously: the error (or null) of that copy. */
 const snapshotChecks = new WeakMap<Storage, Promise<GPUError | null>>();
 
@@ -58,7 +62,7 @@ export function guardBorrowed(e: Engine, storages: readonly Storage[]): ((result
     const err = errors.find((x) => x);
     if (!err) { for (const st of storages) snapshotChecks.delete(st); return; }
     for (const n of results) unbindStorage(n);
-    throw new TesseraError('fromGPUBuffer', `reading an application's GPUBuffer failed WebGPU validation: ${err.message.split('\n')[0]}`, BORROW_FIX);
+    throw borrowedError(err);
   };
 }
 

@@ -8,8 +8,13 @@
 import { TesseraError } from '../ir/error.ts';
 import { deviceIsLost, deviceLostError } from './device.ts';
 
-/** Runs `f` (no awaits inside) in error scopes; `error` resolves to the TesseraError of what failed, or null. */
-export function scoped<T>(gpu: GPUDevice, f: () => T): { value: T; error: Promise<TesseraError | null> } {
+const rejected = (v: GPUError) => new TesseraError('realize', `the device rejected the work (${v.message.split('\n')[0]})`, 'please report this as a bug');
+
+/**
+ * Runs `f` (no awaits inside) in error scopes; `error` resolves to the TesseraError of what failed,
+ * or null. `onInvalid` names a validation error (a borrowed application buffer explains it: external.ts).
+ */
+export function scoped<T>(gpu: GPUDevice, f: () => T, onInvalid: (v: GPUError) => TesseraError = rejected): { value: T; error: Promise<TesseraError | null> } {
   gpu.pushErrorScope('validation');
   gpu.pushErrorScope('out-of-memory');
   let value: T | undefined, thrown: unknown, ok = false;
@@ -19,7 +24,7 @@ export function scoped<T>(gpu: GPUDevice, f: () => T): { value: T; error: Promis
   const error = Promise.all([oom, invalid]).then(([o, v]) => {
     if (o) return new TesseraError('realize', `out of GPU memory (${o.message}); this computation's results are lost, other tensors are intact`,
       'free memory (dispose() tensors you no longer need) or compute in smaller pieces (e.g. smaller batches), then recompute');
-    if (v) return new TesseraError('realize', `the device rejected the work (${v.message.split('\n')[0]})`, 'please report this as a bug');
+    if (v) return onInvalid(v);
     return null;
   }, () => (deviceIsLost() ? deviceLostError('realize') : null));
   return { value: value as T, error };

@@ -37,8 +37,9 @@ for (const top of owned) {
 }
 
 const esbuild = await import('esbuild');
+// keepNames: nn's layer registry (saved architectures) knows layer classes by name.
 await esbuild.build({
-  entryPoints: [path.join(root, 'index.ts')], outfile: path.join(dist, 'tessera.min.js'), bundle: true, minify: true, sourcemap: true,
+  entryPoints: [path.join(root, 'index.ts')], outfile: path.join(dist, 'tessera.min.js'), bundle: true, minify: true, keepNames: true, sourcemap: true,
   format: 'esm', platform: 'browser', target: 'es2022', external: ['webgpu', 'node:*'], logLevel: 'warning',
 });
 console.log('build: dist/ (ESM + .d.ts per module) and dist/tessera.min.js');

@@ -15,7 +15,10 @@ const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 for (const [name, cmd, args] of steps) {
   let out = '';
   const code = await new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Background tuning would tune one test's large kernels during later tests (test/tuning.test.ts
+    // sets its modes itself): the suite runs untuned unless TESSERA_TUNE says otherwise.
+    const env = { ...process.env, TESSERA_TUNE: process.env.TESSERA_TUNE ?? 'off' };
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     p.stdout.on('data', (d) => { process.stdout.write(d); out += d; });
     p.stderr.on('data', (d) => { process.stderr.write(d); out += d; });
     p.on('close', resolve);

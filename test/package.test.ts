@@ -32,7 +32,7 @@ test('package.json: exports with types for ., ./core, ./tfjs, ./onnx, ./browser;
 test('the core browser bundle (tessera/core) is at most 60 KB gzipped; neither it nor the full entry holds tfjs or ONNX code', async () => {
   const bundle = async (entry: string) => {
     const out = await esbuild.build({
-      entryPoints: [path.join(root, entry)], bundle: true, minify: true, write: false, metafile: true,
+      entryPoints: [path.join(root, entry)], bundle: true, minify: true, keepNames: true, write: false, metafile: true,
       format: 'esm', platform: 'browser', target: 'es2022', external: ['webgpu', 'node:*'], logLevel: 'silent',
     });
     const gz = gzipSync(out.outputFiles[0]!.contents).length;
