@@ -45,7 +45,8 @@ function placeholderFor(t: Tensor, name: string): Node {
 let tracingDepth = 0;
 /** Whether a function is being traced now (jit, grad): eager-only behaviour (an optimizer realizing its update) is skipped. */
 export const isTracing = () => tracingDepth > 0;
-function traced_<T>(run: () => T): T {
+/** Runs `run` as a traced function runs: what an optimizer's update realizes eagerly stays a lazy graph. */
+export function whileTracing<T>(run: () => T): T {
   tracingDepth++;
   try { return run(); } finally { tracingDepth--; }
 }
@@ -79,7 +80,7 @@ function trace(f: (...a: any[]) => any, args: unknown[], argnums: number[], op: 
   const traced = [...args];
   argnums.forEach((i, k) => { traced[i] = flats[k]!.unflatten(holders[k]!.map((p) => T(p))); });
   let out: unknown;
-  try { out = traced_(() => f(...traced)); } catch (e) { traceError(e, op, args); }
+  try { out = whileTracing(() => f(...traced)); } catch (e) { traceError(e, op, args); }
   rejectAsync(out, op);
   return { out, holders, flats, substitute: (nodes: readonly Node[]) => rewrite(nodes, (n) => back.get(n) ?? n) };
 }
@@ -211,7 +212,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         // Placeholders stay tracers: reading them, now or later, is an error.
         let out: unknown;
         try {
-          out = traced_(() => f(...tracedArgs));
+          out = whileTracing(() => f(...tracedArgs));
           // An async f: let its own error (typically reading a traced tensor) surface, else reject it.
           if (isThenable(out)) await out;
         } catch (e) { traceError(e, 'jit', args, traced); }

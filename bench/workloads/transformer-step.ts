@@ -7,6 +7,7 @@
 import { add, gelu, layerNorm, matmul, mean, mul, permute, randn, reshape, softmax, tensor, valueAndGrad, type Tensor } from '../../index.ts';
 import { Adam, AdamW } from '../../ops/nn/optimizers.ts';
 import { flatten } from '../../ops/pytree.ts';
+import { whileTracing } from '../../ops/transforms.ts';
 
 export interface StepConfig {
   blocks: number; B: number; T: number; D: number; H: number; optimizer?: 'adam' | 'adamw'; seed?: number;
@@ -56,6 +57,7 @@ export function transformerStep(cfg: StepConfig, { params, x }: StepInputs = ste
   const [value, grads] = valueAndGrad(loss)(params, x);
   const o = { learningRate: 1e-3, epsilon: cfg.epsilon };
   const opt = cfg.optimizer === 'adamw' ? new AdamW(o) : new Adam(o);
-  const { params: next, state } = opt.update(params, grads, opt.init(params));
+  // As inside jit: the update stays a lazy graph (called eagerly, an optimizer realizes it).
+  const { params: next, state } = whileTracing(() => opt.update(params, grads, opt.init(params)));
   return [value, ...flatten(next).leaves, ...flatten(state).leaves];
 }
