@@ -1,13 +1,9 @@
 /**
  * Mutation fuzzing of file parsers (not a test file): a parser given a mutated real file must
  * either return a valid result or throw a TesseraError; any other error (a TypeError, a RangeError
- * from a huge allocation) is a finding. Used by test/safetensors-hostile.test.ts.
- *
- * ONNX hook: once the ONNX importer lands, run
- *   mutationFuzz({ files: [bytes of node_modules/openwakeword-js/models/*.onnx, ...], parse: (b) => importOnnx(b),
- *                  mutate: protobufMutation, n: 2000, check: (model) => ... })
- * protobufMutation covers what the issue lists for ONNX: truncation, wrong wire types (the low 3
- * bits of a tag), and huge declared sizes (a length-delimited field claiming ~2^35 bytes).
+ * from a huge allocation) is a finding. Used by test/safetensors-hostile.test.ts and
+ * test/onnx-hostile.test.ts; protobufMutation covers what ONNX files need: truncation, wrong wire
+ * types (the low 3 bits of a tag), and huge declared sizes (a length-delimited field claiming ~2^35 bytes).
  */
 import * as assert from 'uvu/assert';
 import { TesseraError } from '../../index.ts';
