@@ -161,7 +161,8 @@ test('deferred frees: a variable assigned 30 times keeps memory flat and the rig
   const live = stats().liveBuffers;
   for (let i = 0; i < 10; i++) { tf.tidy(() => v.assign(tf.mul(v, 1))); await tf.nextFrame(); }
   await v.data();
-  assert.is(stats().liveBuffers, live);
+  // Flat: no buffer per step stays alive (the collector may free earlier tests' garbage meanwhile).
+  assert.ok(stats().liveBuffers <= live, `live buffers ${stats().liveBuffers}, before the loop ${live}`);
   v.dispose();
 });
 
