@@ -7,7 +7,7 @@
  *  3. Here: the rules' worklist, and the final kernels in dependency order with their reads.
  * `TESSERA_DEBUG=fusion` (through `ScheduleOptions.log`) prints every rejected merge and why.
  */
-import { toposort, type Node } from '../node.ts';
+import { toposort, type Node, type ReduceArg } from '../node.ts';
 import { chooseAnchors, fitToLimit } from './anchors.ts';
 import { FusionGraph } from './graph.ts';
 import { kernelRoots, type Kernel } from './kernel.ts';
@@ -38,7 +38,7 @@ export function schedule(roots: readonly Node[], opts: ScheduleOptions): Kernel[
 
 function kernelOf(n: Node): Kernel {
   if (n.op === 'reduce') {
-    const { axes } = n.arg as { axes: readonly number[] };
+    const { axes } = n.arg as ReduceArg;
     return { kind: 'row', full: n.src[0]!.shape, axes, stages: [{ kind: 'reduce', node: n, write: true }], reads: [] };
   }
   if (n.op === 'matmul') return { kind: 'matmul', node: n, output: n, reads: [] };
@@ -58,11 +58,9 @@ function applyRule(g: FusionGraph, rule: FusionRule, log?: (msg: string) => void
     for (const c of rule.partners(g, k)) {
       const merged = rule.plan(g, k, c);
       const why = typeof merged === 'string' ? merged : g.canMerge(k, c, merged);
-      if (why !== null) { log?.(`fusion: ${rule.name}: ${label(k)} + ${label(c)} rejected: ${why}`); continue; }
-      g.merge(k, c, merged as Kernel);
-      if (rule.repeat) {
-        for (const n of [merged as Kernel, ...g.producers(merged as Kernel), ...g.consumers(merged as Kernel)]) if (rule.seeds(g, n)) queue.push(n);
-      }
+      if (typeof merged === 'string' || why !== null) { log?.(`fusion: ${rule.name}: ${label(k)} + ${label(c)} rejected: ${why}`); continue; }
+      g.merge(k, c, merged);
+      if (rule.repeat) for (const n of [merged, ...g.producers(merged), ...g.consumers(merged)]) if (rule.seeds(g, n)) queue.push(n);
       break;
     }
   }

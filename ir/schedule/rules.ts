@@ -10,7 +10,7 @@ import { Ix, probeScope } from '../indexing.ts';
 import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import type { FusionGraph } from './graph.ts';
-import { accessesOf, accessesOfAll, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type RowKernel, type Stage } from './kernel.ts';
+import { accessesOf, accessesOfAll, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
   readonly name: string;
@@ -71,7 +71,7 @@ export const matmulEpilogue: FusionRule = {
   seeds: (g, k) => k.kind === 'matmul' && k.output === k.node && !g.outputs.has(k.node),
   partners: (g, k) => g.consumers(k),
   plan(g, k, c) {
-    const mm = k as Kernel & { kind: 'matmul' };
+    const mm = k as MatmulKernel;
     if (g.consumers(k).length !== 1) return 'the matmul result is read by several kernels';
     if (c.kind !== 'elementwise' || c.outputs.length !== 1) return 'its reader is not one elementwise output';
     const o = c.outputs[0]!;
