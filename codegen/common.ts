@@ -1,7 +1,7 @@
 /**
  * What every kernel template shares: the generated code's shape (KernelCode), the device limits
  * codegen needs (DeviceCaps), buffer bindings and loads, the kernel's name, the workgroup grid and
- * the WGSL header. The templates are codegen/kernels.ts (elementwise, row) and codegen/matmul.ts.
+ * the WGSL header. The templates are codegen/kernels.ts (elementwise, row), codegen/matmul.ts and codegen/attention.ts.
  */
 import { storageType } from '../ir/dtype.ts';
 import { isView, type InputArg, type Node, type ReduceArg } from '../ir/node.ts';
@@ -66,7 +66,7 @@ export function kernelName(k: Kernel, roots: readonly Node[], reads: readonly No
   };
   roots.forEach(walk);
   const prefix = k.kind === 'elementwise' ? 'ew' : k.kind;
-  if (k.kind === 'matmul' && ops.includes('matmul')) ops.splice(ops.indexOf('matmul'), 1);
+  if ((k.kind === 'matmul' || k.kind === 'attention') && ops.includes('matmul')) ops.splice(ops.indexOf('matmul'), 1);
   const body = ops.slice(0, 6).join('_') + (ops.length > 6 ? `_and${ops.length - 6}more` : '');
   return `${prefix}_${body || 'copy'}`;
 }

@@ -6,6 +6,7 @@
  *  - row: reductions over a set of axes plus their fused consumers, one workgroup per row with a
  *    workgroup-shared tree reduction, or one invocation per row when rows are many and short.
  *  - matmul: see codegen/matmul.ts (tiled, schedule-parameterized).
+ *  - attention: see codegen/attention.ts (softmax(scores)·v with an online softmax).
  * Grids larger than maxComputeWorkgroupsPerDimension fold into 2-D.
  */
 import { wgslType, type DType } from '../ir/dtype.ts';
@@ -15,6 +16,7 @@ import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule/
 import { bindBuffers, bufferLeaf, grid, header, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
 import { collectParams, emit, FnBuilder, helpers, literal, toStorage, withParamDecl, type Leaf } from './expr.ts';
+import { attentionKernel, type AttentionSchedule } from './attention.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
 
 export type { DeviceCaps, KernelCode } from './common.ts';
@@ -44,7 +46,7 @@ export function rowHeuristic(k: Kernel & { kind: 'row' }, caps: DeviceCaps): Row
 /** Elements per invocation of an elementwise kernel: 1, or 4 as vec4 (when `vectorizable`). */
 export interface ElementwiseSchedule { lanes: 1 | 4 }
 
-export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule;
+export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule | AttentionSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
   const { value: code, params } = collectParams(() => {
@@ -52,6 +54,7 @@ export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelC
       case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
       case 'row': return rowKernel(k, caps, sched as RowSchedule | undefined);
       case 'matmul': return matmulKernel(k, caps, sched as MatmulSchedule | undefined);
+      case 'attention': return attentionKernel(k, caps, sched as AttentionSchedule | undefined);
     }
   });
   return params.length ? { ...code, wgsl: withParamDecl(code.wgsl, code.bindings.length, params.length), params } : code;

@@ -10,8 +10,9 @@
 import { wgslType } from '../ir/dtype.ts';
 import { Ix } from '../ir/indexing.ts';
 import type { Kernel } from '../ir/schedule/index.ts';
-import { contiguousStrides, numel } from '../ir/shape.ts';
-import { emit, FnBuilder, helpers, toStorage } from './expr.ts';
+import type { Node } from '../ir/node.ts';
+import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
+import { emit, FnBuilder, helpers, toStorage, type Leaf } from './expr.ts';
 import { bindBuffers, bufferLeaf, grid, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 
 export interface MatmulSchedule {
@@ -35,6 +36,22 @@ export function scheduleFits(s: MatmulSchedule, caps: DeviceCaps): boolean {
   return true;
 }
 
+/**
+ * `fn name(bt, rows, cols) -> T`: the value of `node` (a [...batch, rows, cols] operand, any fused
+ * expression or view of buffers) at flat batch index bt, row and column.
+ */
+export function operandFn(name: string, node: Node, rowsName: string, colsName: string, leaf: Leaf): string {
+  const fb = new FnBuilder();
+  const v = emit(node, new Ix(node.shape, undefined, [...batchIndices(node.shape.slice(0, -2), fb), rowsName, colsName]), fb, leaf);
+  return `fn ${name}(bt: i32, ${rowsName}: i32, ${colsName}: i32) -> ${wgslType(node.dtype)} {\n${fb.body()}\n  return ${v};\n}`;
+}
+
+/** The index along each batch axis of flat batch index `bt` (lets in fb). */
+export function batchIndices(batchShape: Shape, fb: FnBuilder): string[] {
+  const bst = contiguousStrides(batchShape);
+  return batchShape.map((s, i) => (s === 1 ? '0' : fb.let(i === 0 ? `(bt / ${bst[i]})` : `((bt / ${bst[i]}) % ${s})`)));
+}
+
 export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, sched: MatmulSchedule = DEFAULT_MATMUL): KernelCode {
   const mm = k.node, out = k.output;
   const [A, B] = mm.src as [typeof mm, typeof mm];
@@ -45,16 +62,8 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   const b = bindBuffers(k.reads, [out]);
   const leaf = bufferLeaf(b);
 
-  const operandFn = (name: string, node: typeof mm, rowsName: string, colsName: string) => {
-    const fb = new FnBuilder();
-    const bst = contiguousStrides(batchShape);
-    const bidx = batchShape.map((s, i) => (s === 1 ? '0' : fb.let(i === 0 ? `(bt / ${bst[i]})` : `((bt / ${bst[i]}) % ${s})`)));
-    const ix = new Ix(node.shape, undefined, [...bidx, rowsName, colsName]);
-    const v = emit(node, ix, fb, leaf);
-    return `fn ${name}(bt: i32, ${rowsName}: i32, ${colsName}: i32) -> ${t} {\n${fb.body()}\n  return ${v};\n}`;
-  };
-  const fnA = operandFn('a_val', A, 'm', 'k');
-  const fnB = operandFn('b_val', B, 'k', 'n');
+  const fnA = operandFn('a_val', A, 'm', 'k', leaf);
+  const fnB = operandFn('b_val', B, 'k', 'n', leaf);
   const efb = new FnBuilder();
   const ev = out === mm ? 'acc' : emit(out, new Ix(out.shape, 'lin'), efb, (n, ix, fb) => (n === mm && ix.knownLin === 'lin' ? 'acc' : n === out ? undefined : leaf(n, ix, fb)));
   const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;

@@ -123,7 +123,7 @@ const MAX_PROGRAMS = 512;
 
 /** The program cache's key: the graph's structure and the options that change its schedule. */
 const programKey = (roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions) =>
-  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${structureKey(roots, inputs)}`;
+  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${opts.skipRules?.join() ?? ''}:${structureKey(roots, inputs)}`;
 
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
   const key = programKey(roots, inputs, opts);

@@ -26,6 +26,8 @@ export interface CompileOptions {
   /** Storage buffers one kernel may bind (default: the device's limit). Lower it to test what a
    * stricter adapter (WebGPU's default 8, SwiftShader's 10) would compile; it never goes above the device's. */
   maxBuffers?: number;
+  /** Fusion rules to leave out, by name ('rows', 'attention', 'matmul-epilogue', 'siblings'), to measure what each buys. */
+  skipRules?: readonly string[];
   /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
   /** A schedule found after compiling (background tuning): the kernel is rebuilt with it and swapped in. */
@@ -141,7 +143,7 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
   checkBindingLimit(roots, dev.caps.maxBindingSize);
   const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
-  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers),
+  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers), skipRules: opts.skipRules,
     log: flags.has('fusion') ? (m) => console.log(m) : undefined });
   const slotOf = new Map<Node, number>();
   const slotBytes: number[] = [];

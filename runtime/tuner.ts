@@ -19,6 +19,7 @@
  * tend to win, on GPUs shared-memory tiles usually do; hence measurement, not assumption.
  */
 import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
+import { attentionCandidates, attentionHeuristic, attentionKey, attentionWork } from '../codegen/attention.ts';
 import { DEFAULT_MATMUL, scheduleFits, scheduleKey, type MatmulSchedule } from '../codegen/matmul.ts';
 import { byteSize, isFloat } from '../ir/dtype.ts';
 import { kernelOutputs, type Kernel } from '../ir/schedule/index.ts';
@@ -102,7 +103,7 @@ export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps): Ro
 }
 const rowKey = (s: RowSchedule) => (s.serial ? `serial${s.wg}` : `tree${s.wg}${s.subgroups ? '+subgroups' : ''}`);
 /** A schedule's short name (as in TESSERA_DEBUG=tune output and TuneResult timings). */
-export const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s ? `lanes${s.lanes}` : rowKey(s));
+export const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s ? `lanes${s.lanes}` : 'tq' in s ? attentionKey(s) : rowKey(s));
 
 const memory = new Map<string, Schedule>();
 let persisted: Record<string, Schedule> | null = null;
@@ -147,6 +148,7 @@ export interface TuneResult { winner: Schedule; heuristic: Schedule; timings: { 
 function workOf(k: Kernel): number {
   if (k.kind === 'matmul') { const r = k.node.shape.length; return numel(k.node.shape) * k.node.src[0]!.shape[r - 1]!; }
   if (k.kind === 'row') return numel(k.full) * 4;
+  if (k.kind === 'attention') return attentionWork(k);
   return numel(k.shape) * 4;
 }
 
@@ -162,7 +164,7 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
     // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
     const measured = modeNow() === 'off';
     const h: Schedule = k.kind === 'matmul' ? (measured ? measuredMatmul(k, ctx.dev) : undefined) ?? heuristicSchedule(k)
-      : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : { lanes: 4 };
+      : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : k.kind === 'attention' ? attentionHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
     const key = workOf(k) < tuning.minWork ? undefined
@@ -266,7 +268,7 @@ export function pruneCandidates(k: Kernel, cands: readonly Schedule[]): Schedule
 
 async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>): Promise<Schedule> {
   const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
-    : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
+    : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : k.kind === 'attention' ? attentionCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
   const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
@@ -277,7 +279,7 @@ async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedul
   return res.winner;
 }
 
-const kernelLabel = (k: Kernel) => (k.kind === 'matmul' ? String(k.node) : k.kind === 'row' ? `row[${k.full.join(',')}]/${k.axes.join(',')} (${rowGeometry(k as Kernel & { kind: 'row' }).rows} rows)` : 'elementwise');
+const kernelLabel = (k: Kernel) => (k.kind === 'matmul' || k.kind === 'attention' ? `${k.kind} ${k.node}` : k.kind === 'row' ? `row[${k.full.join(',')}]/${k.axes.join(',')} (${rowGeometry(k as Kernel & { kind: 'row' }).rows} rows)` : 'elementwise');
 
 /**
  * Times each candidate (the first is the heuristic) on synthetic inputs, cross-checking every

@@ -2,7 +2,8 @@
  * Every schedule candidate the autotuner may pick is itself tested against the float64
  * interpreter (not only the winner): all matmul tiles over awkward shapes, transposed and batched
  * operands, with prologue and epilogue fusion; all row-reduction strategies (serial, workgroup
- * trees of each width, subgroup sums) for sums, maxima and fused softmax/layernorm.
+ * trees of each width, subgroup sums) for sums, maxima and fused softmax/layernorm; all attention
+ * schedules (query rows per invocation, workgroup sizes).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,7 +17,8 @@ import { compileProgram } from '../runtime/program.ts';
 import { hostDataOf, storageOf } from '../runtime/storage.ts';
 import { CANDIDATES, heuristicSchedule, keyOf, rowCandidates, tuneKernel } from '../runtime/tuner.ts';
 import { schedule as scheduleGraph } from '../ir/schedule/index.ts';
-import { layerNorm, relu, softmax, type Tensor } from '../index.ts';
+import { layerNorm, nn, relu, softmax, type Tensor } from '../index.ts';
+import { attentionCandidates } from '../codegen/attention.ts';
 import { allclose, rnd } from './helpers.ts';
 
 /** Runs t's graph with every kernel forced to schedule `s` and compares to the interpreter. */
@@ -64,6 +66,18 @@ test('every row-reduction strategy is correct (serial, trees, subgroups), fused 
     for (const c of cands) await runWith(t, c, `${name} ${JSON.stringify(c)}`);
   }
   if (e.dev.caps.subgroups) assert.ok(rowCandidates({ kind: 'row', full: [4, 64], axes: [1], stages: [], reads: [] }, e.dev.caps).some((c) => c.subgroups));
+});
+
+test('every attention candidate is correct (rows per invocation with a tail, fused or read scores)', async () => {
+  const e = await engine();
+  const q = rnd([2, 7, 5], { seed: 15 }), k = rnd([2, 9, 5], { seed: 16 }), v = rnd([2, 9, 3], { seed: 17 });
+  const t = nn.scaledDotProductAttention(q, k, v, { causal: true, scale: 0.7 });
+  const kernels = scheduleGraph(runPasses([t.node]), { fuse: true, maxBuffers: 8 });
+  const att = kernels.find((kk) => kk.kind === 'attention');
+  assert.ok(att && att.kind === 'attention' && att.scores, `one attention kernel with fused scores: ${kernels.map((kk) => kk.kind)}`);
+  const cands = attentionCandidates(att, e.dev.caps);
+  assert.ok(cands.some((c) => c.tq === 4) && cands.some((c) => c.tq === 8), 'candidates with a partial last block of rows (7 queries)');
+  for (const c of cands) await runWith(t, c, `attention ${JSON.stringify(c)}`);
 });
 
 test('the tuner times candidates, rejects none of the correct ones, and never loses to the heuristic', async () => {

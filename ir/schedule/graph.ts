@@ -73,6 +73,7 @@ export class FusionGraph {
   /** Whether `o`, computed by kernel k (standing for `parts`), must be written to memory. */
   isWritten(o: Node, k: Kernel, parts: readonly Kernel[] = [k]): boolean {
     if (k.kind === 'matmul') return o === k.output;
+    if (k.kind === 'attention') return o === k.node;
     if (k.kind !== 'row' || this.outputs.has(o)) return true;
     const stage = k.stages.find((s) => s.node === o)!;
     if (stage.kind !== 'reduce') return true;
@@ -161,5 +162,6 @@ function spaceKey(k: Kernel): string {
     case 'elementwise': return `ew|${k.shape.join(',')}`;
     case 'row': return `row|${k.full.join(',')}|${k.axes.join(',')}`;
     case 'matmul': return `matmul|${k.node.id}`;
+    case 'attention': return `attention|${k.node.id}`;
   }
 }

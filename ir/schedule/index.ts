@@ -2,7 +2,7 @@
  * The scheduler: splits a graph into kernels.
  *  1. anchors.ts: which nodes get a kernel of their own (outputs, reductions, matmuls, costly
  *     matmul operands, and what the storage-buffer limit requires); all else is inlined.
- *  2. rules.ts: the fusion rules, in order (rows, matmul epilogues, siblings), each proposing
+ *  2. rules.ts: the fusion rules, in order (rows, attention, matmul epilogues, siblings), each proposing
  *     merges that graph.ts checks (no cycle, within the buffer limit) and applies.
  *  3. Here: the rules' worklist, and the final kernels in dependency order with their reads.
  * `TESSERA_DEBUG=fusion` (through `ScheduleOptions.log`) prints every rejected merge and why.
@@ -14,13 +14,15 @@ import { kernelRoots, type Kernel } from './kernel.ts';
 import { FUSION_RULES, type FusionRule } from './rules.ts';
 
 export { accessesOf, fullIx, kernelOutputs, kernelRoots, ROW_LIN, rowPattern } from './kernel.ts';
-export type { ElementwiseKernel, Kernel, MatmulKernel, RowKernel, Stage } from './kernel.ts';
+export type { AttentionKernel, ElementwiseKernel, Kernel, MatmulKernel, RowKernel, Stage } from './kernel.ts';
 export { FUSION_RULES, type FusionRule } from './rules.ts';
 
 export interface ScheduleOptions {
   fuse: boolean;
   /** Storage buffers one kernel may bind (reads and writes). */
   maxBuffers: number;
+  /** Names of fusion rules to leave out (to measure what one buys). */
+  skipRules?: readonly string[];
   /** Receives a line for each merge a rule proposed and the graph rejected, and each split. */
   log?: (msg: string) => void;
 }
@@ -32,7 +34,7 @@ export function schedule(roots: readonly Node[], opts: ScheduleOptions): Kernel[
   const reads = fitToLimit(order, anchors, opts.maxBuffers, opts.log);
   const initial = order.filter((n) => anchors.has(n)).map((n) => ({ kernel: kernelOf(n), reads: reads.get(n)! }));
   const g = new FusionGraph(initial, anchors, outputs, opts.maxBuffers);
-  if (opts.fuse) for (const rule of FUSION_RULES) applyRule(g, rule, opts.log);
+  if (opts.fuse) for (const rule of FUSION_RULES) if (!opts.skipRules?.includes(rule.name)) applyRule(g, rule, opts.log);
   return finalKernels(g);
 }
 
@@ -130,7 +132,7 @@ function finalKernels(g: FusionGraph): Kernel[] {
         return Object.freeze({ ...k, stages: Object.freeze(stages), reads: r });
       }
       case 'elementwise': return Object.freeze({ ...k, outputs: Object.freeze([...k.outputs]), reads: r });
-      case 'matmul': return Object.freeze({ ...k, reads: r });
+      case 'matmul': case 'attention': return Object.freeze({ ...k, reads: r });
     }
   });
 }

@@ -4,7 +4,12 @@
  *  - elementwise: one invocation per output element (several outputs of one shape may share it);
  *  - row: reductions over the same rows (`full` shape, reduced `axes`) and the elementwise stages
  *    fused after them, in dependency order;
- *  - matmul: one matmul, with at most one elementwise epilogue (`output`).
+ *  - matmul: one matmul, with at most one elementwise epilogue (`output`);
+ *  - attention: a matmul (`node`, out = probs·v) whose left operand is a softmax over its last axis
+ *    (`max` and `sum` are its reductions of the scores `x`), computed FlashAttention-style: one
+ *    invocation walks a query row's keys with a running max and sum, never writing probabilities.
+ *    With `scores` inlined, the scores matmul q·kᵀ that `x` reads is computed there too, so no
+ *    [queries, keys] tensor is written at all.
  * `reads` are the buffers it binds for reading (inputs and other kernels' outputs), in a
  * deterministic order; the outputs follow them in the bindings.
  */
@@ -20,17 +25,20 @@ export type Stage =
 export type Kernel =
   | { readonly kind: 'elementwise'; readonly shape: Shape; readonly outputs: readonly Node[]; readonly reads: readonly Node[] }
   | { readonly kind: 'row'; readonly full: Shape; readonly axes: readonly number[]; readonly stages: readonly Stage[]; readonly reads: readonly Node[] }
-  | { readonly kind: 'matmul'; readonly node: Node; readonly output: Node; readonly reads: readonly Node[] };
+  | { readonly kind: 'matmul'; readonly node: Node; readonly output: Node; readonly reads: readonly Node[] }
+  | { readonly kind: 'attention'; readonly node: Node; readonly max: Node; readonly sum: Node; readonly scores: Node | null; readonly reads: readonly Node[] };
 
 export type RowKernel = Kernel & { kind: 'row' };
 export type ElementwiseKernel = Kernel & { kind: 'elementwise' };
 export type MatmulKernel = Kernel & { kind: 'matmul' };
+export type AttentionKernel = Kernel & { kind: 'attention' };
 
 /** Nodes a kernel writes. */
 export function kernelOutputs(k: Kernel): Node[] {
   switch (k.kind) {
     case 'elementwise': return [...k.outputs];
     case 'matmul': return [k.output];
+    case 'attention': return [k.node];
     case 'row': return k.stages.filter((s) => s.kind !== 'reduce' || s.write).map((s) => s.node);
   }
 }
@@ -40,6 +48,7 @@ export function kernelRoots(k: Kernel): Node[] {
   switch (k.kind) {
     case 'elementwise': return [...k.outputs];
     case 'matmul': return k.output === k.node ? [k.node] : [k.node, k.output];
+    case 'attention': return [...(k.scores ? [k.scores] : []), k.max, k.sum, k.node.src[0]!, k.node];
     case 'row': return k.stages.map((s) => s.node);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The fusion rules, applied in this order (each to a fixpoint, or once per kernel where `repeat`
+ * The fusion rules (the attention rule is in attention.ts), applied in this order (each to a fixpoint, or once per kernel where `repeat`
  * is false). A rule only proposes: given a kernel and a partner, it returns the kernel the two
  * would become, or the reason they cannot fuse. The engine (index.ts) checks the invariants
  * (FusionGraph.canMerge: no cycle, the storage-buffer limit) and applies the merge.
@@ -9,6 +9,7 @@ import { isFloat } from '../dtype.ts';
 import { Ix, probeScope } from '../indexing.ts';
 import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
+import { attention } from './attention.ts';
 import type { FusionGraph } from './graph.ts';
 import { accessesOf, accessesOfAll, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
@@ -109,4 +110,4 @@ function readsInPlace(g: FusionGraph, p: ElementwiseKernel, c: ElementwiseKernel
   return c.outputs.every((o) => [...accessesOfAll(o, new Ix(o.shape, 'gid'), targets, stop).values()].every((l) => l.every((ix) => ix.knownLin === 'gid')));
 }
 
-export const FUSION_RULES: readonly FusionRule[] = [rows, matmulEpilogue, siblings];
+export const FUSION_RULES: readonly FusionRule[] = [rows, attention, matmulEpilogue, siblings];

@@ -13,7 +13,7 @@ import { byteSize, type DType } from '../../ir/dtype.ts';
 import { TesseraError } from '../../ir/error.ts';
 import { isView, toposort, type InputArg, type Node, type ReduceArg } from '../../ir/node.ts';
 import { runPasses } from '../../ir/passes/index.ts';
-import { kernelOutputs, schedule, type Kernel } from '../../ir/schedule/index.ts';
+import { kernelOutputs, kernelRoots, schedule, type Kernel } from '../../ir/schedule/index.ts';
 import { numel, type Shape } from '../../ir/shape.ts';
 import { aliasOf, substituteRealized } from '../../runtime/engine.ts';
 import { flatten } from '../pytree.ts';
@@ -111,7 +111,7 @@ function flopsOf(n: Node): number {
 
 /** The nodes a kernel evaluates: everything reachable from its roots without crossing what it reads. */
 function fusedNodes(k: Kernel): Node[] {
-  const roots = k.kind === 'elementwise' ? k.outputs : k.kind === 'matmul' ? [k.node, k.output] : k.stages.map((s) => s.node);
+  const roots = kernelRoots(k);
   const reads = new Set(k.reads);
   const out: Node[] = [], seen = new Set<Node>();
   const visit = (n: Node) => {

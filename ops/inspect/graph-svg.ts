@@ -12,6 +12,7 @@ const KIND_COLORS: Record<KernelInfo['kind'], [string, string]> = {
   elementwise: ['#eaf2ff', '#3b6fd8'],
   row: ['#e8f6ec', '#1f8f4a'],
   matmul: ['#fff2e2', '#d9660b'],
+  attention: ['#fdeaf3', '#b8317a'],
 };
 const TRANSCENDENTAL = new Set(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'pow', 'sqrt', 'recip', 'random']);
 const chipColor = (op: string) =>

@@ -9,7 +9,7 @@ import type { ProfileReport } from './profile.ts';
 import { el, esc, svgDoc, text } from './svg.ts';
 
 const W = 760, H = 440, L = 70, R = 250, T = 40, B = 50;
-const COLORS = { elementwise: '#3b6fd8', row: '#1f8f4a', matmul: '#d9660b' } as const;
+const COLORS = { elementwise: '#3b6fd8', row: '#1f8f4a', matmul: '#d9660b', attention: '#b8317a' } as const;
 
 const log10 = Math.log10;
 const decades = (lo: number, hi: number) => {
