@@ -1,0 +1,12 @@
+import { nn, randn } from '../index.ts';
+import { runPasses } from '../ir/passes/index.ts';
+import { schedule } from '../ir/schedule/index.ts';
+import { engine } from '../runtime/engine.ts';
+import { tuneKernel } from '../runtime/tuner.ts';
+const sh = [4, 4, 128, 64];
+const q = randn(sh, { seed: 1 }), k = randn(sh, { seed: 2 }), v = randn(sh, { seed: 3 });
+const o = nn.scaledDotProductAttention(q, k, v, {});
+const kk = schedule(runPasses([o.node]), { fuse: true, maxBuffers: 8 })[0]!;
+const e = await engine();
+const res = await tuneKernel(kk, e, [{ tq: 4, wg: 64 }, { tq: 4, wg: 64, unroll: true }, { tq: 8, wg: 32 }, { tq: 2, wg: 64, unroll: true }, { tq: 8, wg: 64, unroll: true }] as any);
+console.log(res.timings);
