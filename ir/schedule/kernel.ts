@@ -86,7 +86,12 @@ function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void 
 
 /** Symbolic index of the full shape in a row kernel: dimension d is `i{d}`. */
 export const fullIx = (full: Shape) => new Ix(full, undefined, full.map((_, d) => `i${d}`));
-/** The index at which a full-shape element reads its row's reduction result (keepdims shape). */
-export const rowPattern = (full: Shape, axes: readonly number[]) => full.map((_, d) => (axes.includes(d) ? '0' : `i${d}`)).join(',');
+/**
+ * Whether `idx` (an index into a reduction's keepdims shape, as `fullIx` names the full index) is
+ * where a full-shape element reads its own row's result: `i{d}` on kept axes, `0` on reduced ones.
+ * On an axis of length 1 both are 0, and index simplification may have written either.
+ */
+export const readsOwnRow = (full: Shape, axes: readonly number[], idx: readonly string[]) =>
+  idx.length === full.length && idx.every((e, d) => e === (axes.includes(d) ? '0' : `i${d}`) || (full[d] === 1 && (e === '0' || e === `i${d}`)));
 /** The name of the row index in row-stage expressions. */
 export const ROW_LIN = 'r';
