@@ -77,7 +77,7 @@ export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, st
 }
 
 /** Calls `visit` with each source of elementwise, view or random node `n`, at the index it is read when `n` is computed at `at`. */
-function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
+export function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
   const kind = OP_INFO[n.op].kind;
   if (kind === 'view') visit(n.src[0]!, viewIx(n, at, probeScope).ix);
   else if (kind === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
