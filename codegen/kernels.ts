@@ -12,7 +12,7 @@
 import { wgslType, type DType } from '../ir/dtype.ts';
 import { Ix, idiv, imod, probeScope, viewIx } from '../ir/indexing.ts';
 import { isElementwise, type Node, type ReduceArg, type ReduceOp } from '../ir/node.ts';
-import { kernelOutputs, rowPattern, ROW_LIN, type Kernel } from '../ir/schedule/index.ts';
+import { kernelOutputs, readsOwnRow, ROW_LIN, type Kernel } from '../ir/schedule/index.ts';
 import { bindBuffers, bufferLeaf, grid, header, kernelName, type DeviceCaps, type KernelCode } from './common.ts';
 import { contiguousStrides, numel } from '../ir/shape.ts';
 import { collectParams, emit, FnBuilder, helpers, literal, toStorage, withParamDecl, type Leaf } from './expr.ts';
@@ -133,7 +133,6 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
   const ROWS = numel(rowShape), RED = numel(redShape);
   const trailing = axes.every((a, i) => a === full.length - axes.length + i);
   const { serial, wg: WG } = sched;
-  const pattern = rowPattern(full, axes);
   const reduces = k.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
   const stageVar = (n: Node) => `s${reduces.indexOf(n)}`;
   const fns: string[] = [];
@@ -150,7 +149,7 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
     const i = reduces.indexOf(n);
     if (i < 0) return undefined;
     if (i >= upto) throw new Error(`codegen: stage reads a later reduction`);
-    if (ix.knownLin === ROW_LIN || ix.idx(fb).join(',') === pattern) return stageVar(n);
+    if (ix.knownLin === ROW_LIN || readsOwnRow(full, axes, ix.idx(fb))) return stageVar(n);
     throw new Error(`codegen: reduction read at an index the scheduler did not allow`);
   });
   const sharedTypes = new Set<string>();

@@ -45,6 +45,29 @@ test('conv2d (NHWC) matches a direct loop: strides, dilation, padding, groups', 
   }
 });
 
+test('conv2d (NCHW, computed as W @ windows) matches a direct loop: strides, dilation, padding, groups, 1x1 kernels', async () => {
+  const more: Case[] = [...cases,
+    { x: [2, 5, 7, 6], w: [1, 1, 6, 4], stride: [1, 1], dilation: [1, 1], padding: [[0, 0], [0, 0]], groups: 1 },
+    { x: [1, 7, 6, 4], w: [1, 1, 2, 6], stride: [2, 3], dilation: [1, 1], padding: [[1, 0], [0, 2]], groups: 2 }];
+  for (const [i, c] of more.entries()) {
+    const x = rnd(c.x, { seed: 30 + i }), w = rnd(c.w, { seed: 40 + i });
+    const y = conv2d(x.permute([0, 3, 1, 2]), w.permute([3, 2, 0, 1]), { dataFormat: 'NCHW', stride: c.stride, dilation: c.dilation, padding: c.padding,
+      groups: c.groups });
+    allclose(await y.permute([0, 2, 3, 1]).data(), reference(await x.data(), await w.data(), c), { rtol: 1e-4, atol: 1e-5, msg: `case ${i}` });
+  }
+});
+
+test('NCHW conv2d + per-channel bias + relu is one kernel (the product is already NCHW: the epilogue reads it in place)', async () => {
+  const f = (k: number) => relu(add(conv2d(rnd([2, 3, 6, 6], { seed: 8 }), rnd([8, 3, k, k], { seed: 9 }), { dataFormat: 'NCHW', padding: k >> 1 }),
+    rnd([8, 1, 1], { seed: 10 })));
+  for (const k of [3, 1]) {
+    const { expected } = await checkAgainstInterpreter(f(k), { rtol: 1e-4, atol: 1e-5 });
+    const { data, dispatches } = await dispatchesOf(f(k));
+    assert.is(dispatches, 1, `${k}x${k}`);
+    allclose(data, expected, { rtol: 1e-4, atol: 1e-5 });
+  }
+});
+
 test('conv2d NCHW equals NHWC with permuted data, and the interpreter agrees', async () => {
   const x = rnd([2, 3, 6, 5], { seed: 3 }), w = rnd([4, 3, 3, 3], { seed: 4 }); // NCHW, [Cout, Cin, KH, KW]
   const y = conv2d(x, w, { dataFormat: 'NCHW', padding: 'same' });

@@ -38,6 +38,22 @@ test('mean is one dispatch', async () => {
   assert.is(r.dispatches, 1);
 });
 
+test('a normalization over rows whose other axes have length 1 is one row kernel (index 0 and i0 are the same row)', async () => {
+  // mean, variance and the normalized output over [1, 40] and [1, 1, 24]: the broadcast reads of
+  // the statistics simplify to index 0 on the length-1 axes, which is still each element's own row.
+  for (const shape of [[1, 40], [1, 1, 24], [3, 1, 24]]) {
+    const f = () => {
+      const x = rnd(shape, { seed: shape.length }), axis = shape.length - 1;
+      const d = x.sub(ts.mean(x, axis, true));
+      return d.div(ts.sqrt(ts.mean(d.mul(d), axis, true).add(1e-5))).relu();
+    };
+    const { expected } = await checkAgainstInterpreter(f(), { rtol: 1e-4, atol: 1e-5 });
+    const { data, dispatches } = await dispatchesOf(f());
+    assert.is(dispatches, 1, `shape [${shape}]`);
+    allclose(data, expected, { rtol: 1e-4, atol: 1e-5 });
+  }
+});
+
 test('relu(x*a+b) * sigmoid(x) - tanh(x)*0.5 + exp(-x*x) is one dispatch', async () => {
   const f = (seed: number) => {
     const x = rnd([3, 50], { seed }), a = rnd([50], { seed: seed + 1 }), b = rnd([3, 1], { seed: seed + 2 });

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadOnnx, type OnnxModel } from '../interop/onnx/index.ts';
 import { grad, jit, sum, tensor, type Tensor } from '../index.ts';
-import { allclose, throwsTessera } from './helpers.ts';
+import { allclose, dispatchesOf, throwsTessera } from './helpers.ts';
 import { GraphBuilder, modelBytes, ortRun, T } from './onnx-helpers.ts';
 
 const WAKE = 'openwakeword-js/models/hello_deepa.onnx';
@@ -26,6 +26,10 @@ test('hello_deepa (MLP with ReduceMean/Pow normalization) matches ORT', async ()
   const m = await compare(WAKE, 'onnx::Flatten_0', [1, 25, 96], 0);
   assert.equal(m.inputs.map((v) => [v.name, v.dtype]), [['onnx::Flatten_0', 'float32']]);
   await compare(WAKE, 'onnx::Flatten_0', [1, 25, 96], 2);
+  // Three Gemms, two layer norms over [1, 32] rows (mean, variance, normalize + relu: one row
+  // kernel each), the last Gemm with its sigmoid: 5 kernels (ORT's WebGPU EP runs 8).
+  const { dispatches } = await dispatchesOf(m.run({ 'onnx::Flatten_0': tensor(wave(25 * 96, 1), { shape: [1, 25, 96] }) })['39']!);
+  assert.is(dispatches, 5);
 });
 
 test('ch_ppocr_mobile_v2.0_cls (depthwise convs, BatchNorm, HardSigmoid, GlobalAveragePool) matches ORT, dynamic batch and size', async () => {

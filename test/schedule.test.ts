@@ -34,6 +34,39 @@ test('known programs: softmax, layernorm, dense+relu, an Adam update are one ker
   assert.is(ks.filter((k) => k.kind === 'elementwise' && k.outputs.length === 3).length, 1, kernelSummary(ks).join('\n'));
 });
 
+/** A depthwise 3x3 conv over [1, C, H, W] as a sum of nine shifted slices of the padded input, each scaled per channel. */
+function stencil(x: Tensor, w: Tensor): Tensor {
+  const [, C, H, W] = x.shape as [number, number, number, number], xp = ts.pad(x, [[0, 0], [0, 0], [1, 1], [1, 1]]);
+  let acc: Tensor | null = null;
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+    const term = ts.slice(xp, [0, 0, i, j], [1, C, i + H, j + W]).mul(ts.slice(w, [0, 3 * i + j], [C, 3 * i + j + 1]).reshape([1, C, 1, 1]));
+    acc = acc ? acc.add(term) : term;
+  }
+  return acc!;
+}
+
+test('stencils: a costly operand read at nine elements is computed once (as its matmul epilogue); a stencil read by two kernels is computed once', async () => {
+  const C = 6, H = 5, W = 7;
+  // h = batch-norm-like affine + sqrt of a 1x1 conv's output (NCHW: [C, H*W] = w1 @ x); the stencil reads h at nine elements.
+  const build = (seed: number) => {
+    const x = rnd([1, 4, H * W], { seed }), w1 = rnd([C, 4], { seed: seed + 1 }), a = rnd([1, C, 1, 1], { seed: seed + 2 });
+    const b = rnd([1, C, 1, 1], { seed: seed + 3, lo: 1, hi: 2 }), wd = rnd([C, 9], { seed: seed + 4 });
+    const h = ts.matmul(w1, x).reshape([1, C, H, W]).mul(a).add(b).abs().sqrt();
+    const d = stencil(h, wd).relu();
+    // d is read by a global pooling and, scaled, by the next 1x1 conv (an SE block's shape).
+    const pooled = ts.mean(d, [2, 3], true);
+    const y = ts.matmul(rnd([3, C], { seed: seed + 5 }), d.mul(pooled.sigmoid()).reshape([1, C, H * W]));
+    return { h, d, pooled, y };
+  };
+  // 1: the conv with h as its epilogue; 2: the stencil d, once; 3: a row kernel reads d: the
+  // pooling, then d * sigmoid(pooled); 4: the next conv. Without the two anchor rules, h was
+  // recomputed at each of the nine taps, and d by both of its readers.
+  assert.equal(kernelSummary(scheduleOf(build(1).y)), ['matmul_mul_add_abs_sqrt r4 w1', 'ew_mul_add_max r2 w1', 'row_sum_mul_sigmoid r1 w1',
+    'matmul_copy r2 w1']);
+  const fresh = build(1);
+  await checkAllAgainstInterpreter([fresh.y, fresh.pooled], { rtol: 1e-4, atol: 1e-5 });
+});
+
 test('a concat of 20 tensors is split to fit each limit, and stays correct', async () => {
   const xs = Array.from({ length: 20 }, (_, i) => rnd([3], { seed: 40 + i }));
   for (const limit of [8, 10, 16]) {

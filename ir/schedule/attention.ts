@@ -16,7 +16,7 @@ import { Ix, probeScope } from '../indexing.ts';
 import type { Node, ReduceArg } from '../node.ts';
 import { shapesEqual } from '../shape.ts';
 import type { FusionGraph } from './graph.ts';
-import { accessesOf, accessesOfAll, fullIx, rowPattern, type AttentionKernel, type Kernel } from './kernel.ts';
+import { accessesOf, accessesOfAll, fullIx, readsOwnRow, type AttentionKernel, type Kernel } from './kernel.ts';
 import type { FusionRule } from './rules.ts';
 
 /** Head dimensions up to this many values are kept in registers (q row and accumulators). */
@@ -42,9 +42,8 @@ export function softmaxOf(p: Node): Softmax | null {
   const max = throughViews(mb);
   if (!isReduce(max, 'max', last) || max.src[0] !== x || !shapesEqual(x.shape, p.shape)) return null;
   // Both reductions must be read at their own row (a broadcast, not some other element).
-  const pattern = rowPattern(p.shape, [last]);
   const reads = accessesOfAll(p, fullIx(p.shape), new Set([max, sum]), (n) => n === x);
-  return reads.size === 2 && [...reads.values()].every((l) => l.every((ix) => ix.idx(probeScope).join(',') === pattern)) ? { x, max, sum } : null;
+  return reads.size === 2 && [...reads.values()].every((l) => l.every((ix) => readsOwnRow(p.shape, [last], ix.idx(probeScope)))) ? { x, max, sum } : null;
 }
 
 /** The scores matmul that x reads element for element, if x reads exactly one matmul of its shape. */

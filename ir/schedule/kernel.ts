@@ -86,7 +86,7 @@ export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, st
 }
 
 /** Calls `visit` with each source of elementwise, view or random node `n`, at the index it is read when `n` is computed at `at`. */
-function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
+export function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void {
   const kind = OP_INFO[n.op].kind;
   if (kind === 'view') visit(n.src[0]!, viewIx(n, at, probeScope).ix);
   else if (kind === 'random') visit(n.src[0]!, SCALAR_IX); // the seed, whatever the element
@@ -95,7 +95,12 @@ function walkSources(n: Node, at: Ix, visit: (src: Node, at: Ix) => void): void 
 
 /** Symbolic index of the full shape in a row kernel: dimension d is `i{d}`. */
 export const fullIx = (full: Shape) => new Ix(full, undefined, full.map((_, d) => `i${d}`));
-/** The index at which a full-shape element reads its row's reduction result (keepdims shape). */
-export const rowPattern = (full: Shape, axes: readonly number[]) => full.map((_, d) => (axes.includes(d) ? '0' : `i${d}`)).join(',');
+/**
+ * Whether `idx` (an index into a reduction's keepdims shape, as `fullIx` names the full index) is
+ * where a full-shape element reads its own row's result: `i{d}` on kept axes, `0` on reduced ones.
+ * On an axis of length 1 both are 0, and index simplification may have written either.
+ */
+export const readsOwnRow = (full: Shape, axes: readonly number[], idx: readonly string[]) =>
+  idx.length === full.length && idx.every((e, d) => e === (axes.includes(d) ? '0' : `i${d}`) || (full[d] === 1 && (e === '0' || e === `i${d}`)));
 /** The name of the row index in row-stage expressions. */
 export const ROW_LIN = 'r';

@@ -11,7 +11,7 @@ import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import { attention } from './attention.ts';
 import type { FusionGraph } from './graph.ts';
-import { accessesOf, accessesOfAll, fullIx, ROW_LIN, rowPattern, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
+import { accessesOf, accessesOfAll, fullIx, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
   readonly name: string;
@@ -40,10 +40,9 @@ export const rows: FusionRule = {
     const row = k as RowKernel;
     const reduces = row.stages.filter((s) => s.kind === 'reduce').map((s) => s.node);
     const stop = (n: Node) => g.anchors.has(n) && !reduces.includes(n);
-    const pattern = rowPattern(row.full, row.axes);
     const targets = new Set(reduces);
     const okAt = (root: Node, at: Ix, ok: (ix: Ix) => boolean) => [...accessesOfAll(root, at, targets, stop).values()].every((l) => l.every(ok));
-    const okFull = (root: Node) => okAt(root, fullIx(row.full), (ix) => ix.idx(probeScope).join(',') === pattern);
+    const okFull = (root: Node) => okAt(root, fullIx(row.full), (ix) => readsOwnRow(row.full, row.axes, ix.idx(probeScope)));
     const okRow = (root: Node) => okAt(root, new Ix(root.shape, ROW_LIN), (ix) => ix.knownLin === ROW_LIN);
     let stages: readonly Stage[];
     if (c.kind === 'row') {

@@ -10,7 +10,8 @@
  * (bias, activation) apply unchanged.
  *
  * Layouts: NHWC (default; weights [KH, KW, Cin/groups, Cout], as TensorFlow) or NCHW (weights
- * [Cout, Cin/groups, KH, KW], as PyTorch). Padding: 'valid', 'same' (stride 1 output size =
+ * [Cout, Cin/groups, KH, KW], as PyTorch). NCHW is computed the other way round, weights @ windows,
+ * so its product is already NCHW and a 1x1 kernel reads the input with no window view at all. Padding: 'valid', 'same' (stride 1 output size =
  * input size; for stride > 1 TensorFlow's rule), a number, or [[top, bottom], [left, right]].
  */
 import { TesseraError, fmtShape } from '../../ir/error.ts';
@@ -92,6 +93,7 @@ export function conv2d(input: TensorLike, weight: TensorLike, opts: Conv2dOption
   }
   const s = pair(opts.stride, 1), d = pair(opts.dilation, 1);
   const [[pt, pb], [pl, pr]] = resolvePadding(opts.padding, H, W, [KH, KW], s, d);
+  if (nchw) return conv2dNCHW(T(nodeOf(input, 'conv2d')), T(nodeOf(weight, 'conv2d')), G, s, d, [[pt, pb], [pl, pr]]);
   const xp = pt || pb || pl || pr ? pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
   const win = slidingWindows(slidingWindows(xp, 1, KH, s[0], d[0]), 3, KW, s[1], d[1]); // [B, OH, KH, OW, KW, C]
   const OH = win.shape[1]!, OW = win.shape[3]!;
@@ -99,8 +101,32 @@ export function conv2d(input: TensorLike, weight: TensorLike, opts: Conv2dOption
   const A = reshape(patches, [G, B * OH * OW, KH * KW * Cg]);
   const Wm = reshape(permute(reshape(w, [KH, KW, Cg, G, Cout / G]), [3, 0, 1, 2, 4]), [G, KH * KW * Cg, Cout / G]);
   let y = matmul(A, Wm);                                         // [G, B*OH*OW, Cout/G]
-  y = G === 1 ? reshape(y, [B, OH, OW, Cout]) : reshape(permute(reshape(y, [G, B, OH, OW, Cout / G]), [1, 2, 3, 0, 4]), [B, OH, OW, Cout]);
-  return nchw ? permute(y, [0, 3, 1, 2]) : y;
+  return G === 1 ? reshape(y, [B, OH, OW, Cout]) : reshape(permute(reshape(y, [G, B, OH, OW, Cout / G]), [1, 2, 3, 0, 4]), [B, OH, OW, Cout]);
+}
+
+/**
+ * NCHW conv2d as out[b, g] = W[g] @ cols[b, g]: weights [G, Cout/G, Cg*KH*KW] (a reshape of
+ * [Cout, Cg, KH, KW]) times the windows [B, G, Cg*KH*KW, OH*OW]. The product is [B, Cout, OH*OW],
+ * already NCHW, so an epilogue (bias, batch norm, activation) reads it element for element and
+ * joins the matmul's kernel. A 1x1 kernel needs no windows: cols is the (strided) input itself.
+ */
+function conv2dNCHW(x: Tensor, w: Tensor, G: number, s: [number, number], d: [number, number], pads: [[number, number], [number, number]]): Tensor {
+  const [B, C] = x.shape as [number, number], [Cout, Cg, KH, KW] = w.shape as [number, number, number, number];
+  const [[pt, pb], [pl, pr]] = pads;
+  const xp = pt || pb || pl || pr ? pad(x, [[0, 0], [0, 0], [pt, pb], [pl, pr]]) : x;
+  let cols: Tensor, OH: number, OW: number;
+  if (KH === 1 && KW === 1) {
+    const Hp = xp.shape[2]!, Wp = xp.shape[3]!;
+    const xs = s[0] > 1 || s[1] > 1 ? slice(xp, [0, 0, 0, 0], [B, C, Hp, Wp], [1, 1, s[0], s[1]]) : xp;
+    OH = xs.shape[2]!; OW = xs.shape[3]!;
+    cols = reshape(xs, [B, G, Cg, OH * OW]);
+  } else {
+    const win = slidingWindows(slidingWindows(xp, 2, KH, s[0], d[0]), 4, KW, s[1], d[1]); // [B, C, OH, KH, OW, KW]
+    OH = win.shape[2]!; OW = win.shape[4]!;
+    cols = reshape(permute(reshape(win, [B, G, Cg, OH, KH, OW, KW]), [0, 1, 2, 4, 6, 3, 5]), [B, G, Cg * KH * KW, OH * OW]);
+  }
+  const y = matmul(reshape(w, [1, G, Cout / G, Cg * KH * KW]), cols); // [B, G, Cout/G, OH*OW]
+  return reshape(y, [B, Cout, OH, OW]);
 }
 
 export interface Pool2dOptions { kernelSize: number | readonly [number, number]; stride?: number | readonly [number, number]; padding?: Padding; dataFormat?: 'NHWC' | 'NCHW' }
