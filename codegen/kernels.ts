@@ -16,6 +16,7 @@ import { bindBuffers, bufferLeaf, grid, header, kernelName, type DeviceCaps, typ
 import { contiguousStrides, numel } from '../ir/shape.ts';
 import { collectParams, emit, FnBuilder, helpers, literal, toStorage, withParamDecl, type Leaf } from './expr.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
+import { memoizedCode } from './memo.ts';
 
 export type { DeviceCaps, KernelCode } from './common.ts';
 
@@ -47,6 +48,10 @@ export interface ElementwiseSchedule { lanes: 1 | 4 }
 export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
+  return memoizedCode(k, caps, sched, () => generateFresh(k, caps, sched));
+}
+
+function generateFresh(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
   const { value: code, params } = collectParams(() => {
     switch (k.kind) {
       case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
