@@ -140,8 +140,11 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
   const stageVar = (n: Node) => `s${reduces.indexOf(n)}`;
   const fns: string[] = [];
   const bodyLines: string[] = [];
-  const prevParams = (i: number) => reduces.slice(0, i).map((r, j) => `, s${j}: ${wgslType(r.dtype)}`).join('');
-  const prevArgs = (i: number) => reduces.slice(0, i).map((_, j) => `, s${j}`).join('');
+  // The reductions before stage i, as parameters and arguments of its function (prefixes, built once).
+  const paramList = [''], argList = [''];
+  reduces.forEach((r, j) => { paramList.push(`${paramList[j]}, s${j}: ${wgslType(r.dtype)}`); argList.push(`${argList[j]}, s${j}`); });
+  const prevParams = (i: number) => paramList[i]!;
+  const prevArgs = (i: number) => argList[i]!;
   const fullFnStart = (fb: FnBuilder) => {
     const rs = contiguousStrides(rowShape), js = contiguousStrides(redShape);
     kept.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? idiv('r', rs[i]!) : imod(idiv('r', rs[i]!), rowShape[i]!)};`));

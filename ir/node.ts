@@ -130,8 +130,13 @@ export function nodeHash(op: Op, dtype: DType, shape: Shape, src: readonly Node[
   return h & 0x3fffffff; // a small integer (no heap number per key)
 }
 
+/** Stamps of toposort calls (Node.visited). */
+let visitStamp = 0;
+
 export class Node {
   readonly id = nextId++;
+  /** @internal toposort's mark: the stamp of the last call that reached this node. */
+  visited = 0;
   private constructor(
     readonly op: Op,
     readonly dtype: DType,
@@ -192,17 +197,23 @@ export function inputNode(dtype: DType, shape: Shape, name = 'in'): Node {
 
 /** Topological order (sources before users) of everything reachable from `roots`. */
 export function toposort(roots: readonly Node[]): Node[] {
-  const seen = new Set<Node>();
+  // Depth first with an explicit stack (graphs are deep); nodes and their next source index in
+  // two parallel arrays, and visits marked on the nodes by a per-call stamp (no Set).
+  const stamp = ++visitStamp;
   const order: Node[] = [];
-  const stack: [Node, number][] = roots.map((r) => [r, 0]);
-  stack.reverse();
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    const [n, i] = top;
-    if (i === 0 && seen.has(n)) { stack.pop(); continue; }
-    if (i < n.src.length) { top[1]++; if (!seen.has(n.src[i]!)) stack.push([n.src[i]!, 0]); continue; }
-    stack.pop();
-    if (!seen.has(n)) { seen.add(n); order.push(n); }
+  const nodes: Node[] = [], next: number[] = [];
+  for (let r = roots.length - 1; r >= 0; r--) { nodes.push(roots[r]!); next.push(0); }
+  while (nodes.length) {
+    const top = nodes.length - 1, n = nodes[top]!, i = next[top]!;
+    if (i === 0 && n.visited === stamp) { nodes.pop(); next.pop(); continue; }
+    if (i < n.src.length) {
+      next[top] = i + 1;
+      const s = n.src[i]!;
+      if (s.visited !== stamp) { nodes.push(s); next.push(0); }
+      continue;
+    }
+    nodes.pop(); next.pop();
+    if (n.visited !== stamp) { n.visited = stamp; order.push(n); }
   }
   return order;
 }
