@@ -22,6 +22,7 @@ import { inputNode } from '../ir/node.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { schedule } from '../ir/schedule/index.ts';
 import { generate } from '../codegen/kernels.ts';
+import { clearCodegenMemo } from '../codegen/memo.ts';
 import { engine } from '../runtime/engine.ts';
 import { tuneLog } from '../runtime/tuner.ts';
 import { Tensor as TensorClass } from '../ops/tensor.ts';
@@ -131,6 +132,7 @@ const placeholder = (t: Tensor) => new TensorClass(inputNode(t.dtype, t.shape, '
 /** Trace, passes, schedule and codegen (heuristic schedules) of `layers` blocks; fresh placeholders, so nothing is shared with earlier runs. */
 export async function jsCompile(layers: number, withGrad: boolean, params: P[], x: Tensor) {
   const e = await engine();
+  clearCodegenMemo(); // a first compile: no kernels generated before (repeated blocks still share code)
   const t0 = performance.now();
   const ps = params.slice(0, layers).map((p) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, placeholder(t)])) as P);
   const xi = placeholder(x);

@@ -8,6 +8,7 @@
  * (2 = linear). No GPU is needed. Standalone: npx tsx bench/schedule.ts
  */
 import { generate } from '../codegen/kernels.ts';
+import { clearCodegenMemo } from '../codegen/memo.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { schedule, type Kernel } from '../ir/schedule/index.ts';
 import { fmt, heading, isMain, median, table, target, writeResults } from './common.ts';
@@ -21,6 +22,7 @@ interface Sample { trace: number; passes: number; schedule: number; codegen: num
 
 function compileOnce(cfg: StepConfig, maxBuffers: number): Sample {
   const inputs = stepInputs(cfg);
+  clearCodegenMemo(); // a first compile: no kernels generated before (repeated blocks still share code)
   const t0 = performance.now();
   const outs = transformerStep(cfg, inputs);
   const t1 = performance.now();

@@ -192,12 +192,14 @@ function emitOp(n: Node, ix: Ix, fb: FnBuilder, leaf: Leaf): string {
 /** Helper functions kernels may call, emitted only when used. Named per type: WGSL has no overloading. */
 export function helpers(body: string): string {
   const out: string[] = [];
+  // One scan of the body for the helper calls it makes (`t_tanh_f32(` ...), not one search per helper.
+  const called = new Set(body.match(/t_[a-z]+_[fiu](?:16|32)\(/g));
   if (body.includes('T_INF')) out.push('var<private> T_INF: u32 = 0x7f800000u;');
   if (body.includes('T_NAN')) out.push('var<private> T_NAN: u32 = 0x7fc00000u;');
   if (body.includes('t_uniform(')) out.push(randomHelpers());
   for (const t of ['f32', 'f16']) {
     const z = `${t}(0.0)`, one = `${t}(1.0)`;
-    const uses = (f: string) => body.includes(`${f}_${t}(`);
+    const uses = (f: string) => called.has(`${f}_${t}(`);
     if (uses('t_tanh')) out.push(`fn t_tanh_${t}(x: ${t}) -> ${t} { let e = exp(${t}(-2.0) * abs(x)); return sign(x) * (${one} - e) / (${one} + e); }`);
     if (uses('t_sigmoid')) out.push(`fn t_sigmoid_${t}(x: ${t}) -> ${t} { let e = exp(-abs(x)); return select(e, ${one}, x >= ${z}) / (${one} + e); }`);
     // NaN tests by bit pattern: drivers may fold `a != a` to false (WGSL lets them assume no NaNs).
@@ -218,7 +220,7 @@ export function helpers(body: string): string {
       `  return select(m, -m, t_fmod_${t}(y, ${t}(2.0)) == ${one});\n}`);
   }
   for (const t of ['i32', 'u32'])
-    if (body.includes(`t_imod_${t}(`))
+    if (called.has(`t_imod_${t}(`))
       out.push(`fn t_imod_${t}(a: ${t}, b: ${t}) -> ${t} { if (b == ${t}(0)) { return ${t}(0); } let r = a % b; return select(r, r + b, r != ${t}(0) && ((r < ${t}(0)) != (b < ${t}(0)))); }`);
   return out.join('\n');
 }

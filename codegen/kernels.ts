@@ -18,6 +18,7 @@ import { contiguousStrides, numel } from '../ir/shape.ts';
 import { collectParams, emit, FnBuilder, helpers, literal, toStorage, withParamDecl, type Leaf } from './expr.ts';
 import { attentionKernel, type AttentionSchedule } from './attention.ts';
 import { matmulKernel, type MatmulSchedule } from './matmul.ts';
+import { memoizedCode } from './memo.ts';
 
 export type { DeviceCaps, KernelCode } from './common.ts';
 
@@ -49,6 +50,10 @@ export interface ElementwiseSchedule { lanes: 1 | 4 }
 export type Schedule = MatmulSchedule | RowSchedule | ElementwiseSchedule | AttentionSchedule;
 
 export function generate(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
+  return memoizedCode(k, caps, sched, () => generateFresh(k, caps, sched));
+}
+
+function generateFresh(k: Kernel, caps: DeviceCaps, sched?: Schedule): KernelCode {
   const { value: code, params } = collectParams(() => {
     switch (k.kind) {
       case 'elementwise': return elementwiseKernel(k, caps, sched as ElementwiseSchedule | undefined);
@@ -137,8 +142,11 @@ function rowKernel(k: Kernel & { kind: 'row' }, caps: DeviceCaps, sched: RowSche
   const stageVar = (n: Node) => `s${reduces.indexOf(n)}`;
   const fns: string[] = [];
   const bodyLines: string[] = [];
-  const prevParams = (i: number) => reduces.slice(0, i).map((r, j) => `, s${j}: ${wgslType(r.dtype)}`).join('');
-  const prevArgs = (i: number) => reduces.slice(0, i).map((_, j) => `, s${j}`).join('');
+  // The reductions before stage i, as parameters and arguments of its function (prefixes, built once).
+  const paramList = [''], argList = [''];
+  reduces.forEach((r, j) => { paramList.push(`${paramList[j]}, s${j}: ${wgslType(r.dtype)}`); argList.push(`${argList[j]}, s${j}`); });
+  const prevParams = (i: number) => paramList[i]!;
+  const prevArgs = (i: number) => argList[i]!;
   const fullFnStart = (fb: FnBuilder) => {
     const rs = contiguousStrides(rowShape), js = contiguousStrides(redShape);
     kept.forEach((d, i) => fb.lines.push(`let i${d} = ${i === 0 ? idiv('r', rs[i]!) : imod(idiv('r', rs[i]!), rowShape[i]!)};`));

@@ -53,6 +53,8 @@ export class Ix {
   ) {
     if (_lin === undefined && _idx === undefined) throw new Error('Ix needs lin or idx');
   }
+  /** key(), until lin() or idx() derives the other form. */
+  private _key: string | undefined;
   get knownLin(): string | undefined { return this._lin; }
   get knownIdx(): string[] | undefined { return this._idx; }
 
@@ -60,6 +62,7 @@ export class Ix {
     if (this._lin === undefined) {
       const st = contiguousStrides(this.shape);
       this._lin = sc.let(this._idx!.reduce((acc, e, d) => (this.shape[d] === 1 ? acc : iadd(acc, imul(e, st[d]!))), '0'));
+      this._key = undefined;
     }
     return this._lin;
   }
@@ -67,11 +70,12 @@ export class Ix {
     if (this._idx === undefined) {
       const st = contiguousStrides(this.shape), lin = this._lin!;
       this._idx = this.shape.map((s, d) => (s === 1 ? '0' : sc.let(d === 0 ? idiv(lin, st[d]!) : imod(idiv(lin, st[d]!), s))));
+      this._key = undefined;
     }
     return this._idx;
   }
   /** A string that identifies this index (for memoizing values computed at it). */
-  key(): string { return `${this._lin ?? ''}|${this._idx?.join(',') ?? ''}|${this.guard ?? ''}`; }
+  key(): string { return (this._key ??= `${this._lin ?? ''}|${this._idx?.join(',') ?? ''}|${this.guard ?? ''}`); }
 }
 
 /** The index of a scalar (shape []) operand: where `random` reads its seed, whatever element it computes. */

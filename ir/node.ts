@@ -80,33 +80,104 @@ let nextId = 0;
 /** Called with every node `make` returns while set (ops/inspect/sources.ts records where ops were
  * called when profiling); unset, it costs one check per call. */
 export const nodeHook: { onMake: ((n: Node) => void) | null } = { onMake: null };
-const table = new Map<string, WeakRef<Node>>();
-const registry = new FinalizationRegistry<string>((key) => {
-  const ref = table.get(key);
-  if (ref && ref.deref() === undefined) table.delete(key);
-});
+
+/**
+ * The hash-consing table: live nodes by a 32-bit hash of their fields, each entry one weak
+ * reference or, on a collision, a list of them; a hit is confirmed field by field. No key string
+ * is built per node. Entries whose node was collected are swept whenever the table has doubled
+ * since the last sweep (amortized constant time per node; a FinalizationRegistry cell per node
+ * cost more than the sweep).
+ */
+type Entry = WeakRef<Node> | WeakRef<Node>[];
+const table = new Map<number, Entry>();
+let sweepAt = 4096;
+function sweep(): void {
+  for (const [h, e] of table) {
+    if (!Array.isArray(e)) { if (e.deref() === undefined) table.delete(h); continue; }
+    const live = e.filter((r) => r.deref() !== undefined);
+    if (!live.length) table.delete(h);
+    else table.set(h, live.length === 1 ? live[0]! : live);
+  }
+  sweepAt = Math.max(4096, 2 * table.size);
+}
+
+const f64 = new Float64Array(1), u32 = new Uint32Array(f64.buffer);
+const mix = (h: number, v: number) => Math.imul(h ^ v, 0x01000193);
+function mixString(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = mix(h, s.charCodeAt(i));
+  return h;
+}
+/** Hashes of op and dtype names (memoized; the same in every process). */
+const names = new Map<string, number>();
+const nameId = (s: string) => { let i = names.get(s); if (i === undefined) names.set(s, (i = mixString(0x811c9dc5, s))); return i; };
+/** A number's hash; equal under Object.is (so all NaNs are one, 0 and -0 two), as argKey distinguishes them. */
+function mixNumber(h: number, v: number): number {
+  if (v !== v) return mix(h, 0x7ff80000);
+  f64[0] = v;
+  return mix(mix(h, u32[0]!), u32[1]!);
+}
+/** Non-number args are compared (and hashed) by their argKey text. */
+const argText = (arg: Arg): string | null => (arg === null || typeof arg === 'number' ? null : JSON.stringify(arg));
+
+/** @internal The table's 30-bit hash of a node's fields (`text`: argText(arg)); exported for the hash-consing tests. */
+export function nodeHash(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg, text = argText(arg)): number {
+  let h = mix(mix(0x811c9dc5, nameId(op)), nameId(dtype));
+  for (let i = 0; i < shape.length; i++) h = mix(h, shape[i]!);
+  h = mix(h, -1);
+  for (let i = 0; i < src.length; i++) h = mix(h, src[i]!.id);
+  if (text !== null) h = mixString(mix(h, 1), text);
+  else if (arg !== null) h = mixNumber(mix(h, 2), arg as number);
+  return h & 0x3fffffff; // a small integer (no heap number per key)
+}
+
+/** Stamps of toposort calls (Node.visited). */
+let visitStamp = 0;
 
 export class Node {
   readonly id = nextId++;
+  /** @internal toposort's mark: the stamp of the last call that reached this node. */
+  visited = 0;
   private constructor(
     readonly op: Op,
     readonly dtype: DType,
     readonly shape: Shape,
     readonly src: readonly Node[],
     readonly arg: Arg,
-    readonly key: string,
+    /** argKey of a non-number arg (compared on a hash hit), else null. */
+    private readonly argStr: string | null,
   ) {}
 
   /** The one way to make a node: returns the existing node when an equal one is alive. */
   static make(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg = null): Node {
-    const key = `${op}|${dtype}|${shape.join(',')}|${argKey(arg)}|${src.map((s) => s.id).join(',')}`;
-    const hit = table.get(key)?.deref();
-    if (hit) { nodeHook.onMake?.(hit); return hit; }
-    const n = new Node(op, dtype, Object.freeze([...shape]), Object.freeze([...src]), arg, key);
-    table.set(key, new WeakRef(n));
-    registry.register(n, key);
+    const text = argText(arg);
+    const h = nodeHash(op, dtype, shape, src, arg, text);
+    const e = table.get(h);
+    if (e !== undefined) {
+      if (!Array.isArray(e)) {
+        const hit = e.deref();
+        if (hit !== undefined && hit.equals(op, dtype, shape, src, arg, text)) { nodeHook.onMake?.(hit); return hit; }
+      } else {
+        for (const r of e) {
+          const hit = r.deref();
+          if (hit !== undefined && hit.equals(op, dtype, shape, src, arg, text)) { nodeHook.onMake?.(hit); return hit; }
+        }
+      }
+    }
+    const n = new Node(op, dtype, Object.freeze([...shape]), Object.freeze([...src]), arg, text);
+    const ref = new WeakRef(n);
+    if (e === undefined) table.set(h, ref);
+    else if (!Array.isArray(e)) table.set(h, e.deref() === undefined ? ref : [e, ref]);
+    else e.push(ref);
+    if (table.size >= sweepAt) sweep();
     nodeHook.onMake?.(n);
     return n;
+  }
+
+  private equals(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg, text: string | null): boolean {
+    if (this.op !== op || this.dtype !== dtype || this.shape.length !== shape.length || this.src.length !== src.length) return false;
+    for (let i = 0; i < shape.length; i++) if (this.shape[i] !== shape[i]) return false;
+    for (let i = 0; i < src.length; i++) if (this.src[i] !== src[i]) return false;
+    return text !== null ? this.argStr === text : this.argStr === null && Object.is(this.arg, arg);
   }
 
   toString(): string { return `${this.op}#${this.id}<${this.dtype}[${this.shape.join(',')}]>`; }
@@ -126,17 +197,23 @@ export function inputNode(dtype: DType, shape: Shape, name = 'in'): Node {
 
 /** Topological order (sources before users) of everything reachable from `roots`. */
 export function toposort(roots: readonly Node[]): Node[] {
-  const seen = new Set<Node>();
+  // Depth first with an explicit stack (graphs are deep); nodes and their next source index in
+  // two parallel arrays, and visits marked on the nodes by a per-call stamp (no Set).
+  const stamp = ++visitStamp;
   const order: Node[] = [];
-  const stack: [Node, number][] = roots.map((r) => [r, 0]);
-  stack.reverse();
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    const [n, i] = top;
-    if (i === 0 && seen.has(n)) { stack.pop(); continue; }
-    if (i < n.src.length) { top[1]++; if (!seen.has(n.src[i]!)) stack.push([n.src[i]!, 0]); continue; }
-    stack.pop();
-    if (!seen.has(n)) { seen.add(n); order.push(n); }
+  const nodes: Node[] = [], next: number[] = [];
+  for (let r = roots.length - 1; r >= 0; r--) { nodes.push(roots[r]!); next.push(0); }
+  while (nodes.length) {
+    const top = nodes.length - 1, n = nodes[top]!, i = next[top]!;
+    if (i === 0 && n.visited === stamp) { nodes.pop(); next.pop(); continue; }
+    if (i < n.src.length) {
+      next[top] = i + 1;
+      const s = n.src[i]!;
+      if (s.visited !== stamp) { nodes.push(s); next.push(0); }
+      continue;
+    }
+    nodes.pop(); next.pop();
+    if (n.visited !== stamp) { n.visited = stamp; order.push(n); }
   }
   return order;
 }

@@ -102,15 +102,16 @@ function scalarOutput(out: unknown, op: string): Node {
   return out.use(op);
 }
 
-function gradsOf(outNode: Node, holders: Node[][], flats: ReturnType<typeof flatten>[], substitute: (n: readonly Node[]) => Node[]): unknown[] {
+/** The gradients (per argument, as its pytree) and the value, substituted back onto the real arguments in one rewrite. */
+function gradsOf(outNode: Node, holders: Node[][], flats: ReturnType<typeof flatten>[], substitute: (n: readonly Node[]) => Node[]): { grads: unknown[]; value: Node } {
   const wrt = holders.flat();
   const seed = Node.make('const', outNode.dtype, outNode.shape, [], 1);
   const gs = backward([outNode], [seed], wrt);
   // Non-differentiable (int/bool) or unused inputs get zeros of their own shape.
   const filled = gs.map((g, i) => g ?? zeroGrad(wrt[i]!));
-  const real = substitute(filled);
+  const real = substitute([...filled, outNode]);
   let k = 0;
-  return flats.map((fl) => fl.unflatten(fl.leaves.map(() => T(real[k++]!))));
+  return { grads: flats.map((fl) => fl.unflatten(fl.leaves.map(() => T(real[k++]!)))), value: real[filled.length]! };
 }
 
 const normArgnums = (a: number | number[] | undefined) => (a === undefined ? [0] : typeof a === 'number' ? [a] : a);
@@ -127,9 +128,8 @@ export function valueAndGrad<A extends unknown[]>(f: (...args: A) => Tensor, opt
   return (...args: A) => {
     const { out, holders, flats, substitute } = trace(f as (...a: any[]) => any, args, argnums, 'grad');
     const o = scalarOutput(out, 'grad');
-    const grads = gradsOf(o, holders, flats, substitute);
-    const value = T(substitute([o])[0]!);
-    return [value, typeof opts.argnums === 'object' ? grads : grads[0]];
+    const { grads, value } = gradsOf(o, holders, flats, substitute);
+    return [T(value), typeof opts.argnums === 'object' ? grads : grads[0]];
   };
 }
 

@@ -5,7 +5,7 @@
  * bench/schedule.ts (the sizes of the architecture review: B=4, T=64, D=128, 4 heads).
  */
 import { add, gelu, layerNorm, matmul, mean, mul, permute, randn, reshape, softmax, tensor, valueAndGrad, type Tensor } from '../../index.ts';
-import { Adam, AdamW } from '../../ops/nn/optimizers.ts';
+import { Adam, AdamW, type OptState } from '../../ops/nn/optimizers.ts';
 import { flatten } from '../../ops/pytree.ts';
 import { whileTracing } from '../../ops/transforms.ts';
 
@@ -39,25 +39,31 @@ function block(p: Block, x: Tensor, { B, T, D, H }: StepConfig): Tensor {
   return add(x2, m);
 }
 
-export interface StepInputs { params: Block[]; x: Tensor }
+/** Parameters, optimizer state and input: the arguments of a jitted step. */
+export interface StepInputs { params: Block[]; x: Tensor; state: OptState }
 
-/** Seeded parameters (host data) and input of the step. */
+const optimizerOf = (cfg: StepConfig) => {
+  const o = { learningRate: 1e-3, epsilon: cfg.epsilon };
+  return cfg.optimizer === 'adamw' ? new AdamW(o) : new Adam(o);
+};
+
+/** Seeded parameters (host data), fresh optimizer state and the input of the step. */
 export function stepInputs(cfg: StepConfig): StepInputs {
   const seed = cfg.seed ?? 1;
-  return { params: Array.from({ length: cfg.blocks }, (_, i) => blockParams(cfg.D, seed + 100 * i)), x: randn([cfg.B, cfg.T, cfg.D], { seed }) };
+  const params = Array.from({ length: cfg.blocks }, (_, i) => blockParams(cfg.D, seed + 100 * i));
+  return { params, x: randn([cfg.B, cfg.T, cfg.D], { seed }), state: optimizerOf(cfg).init(params) };
 }
 
 /** The step's lazy results: loss, new parameters and optimizer state (all to be realized together). */
-export function transformerStep(cfg: StepConfig, { params, x }: StepInputs = stepInputs(cfg)): Tensor[] {
+export function transformerStep(cfg: StepConfig, { params, x, state: s0 }: StepInputs = stepInputs(cfg)): Tensor[] {
   const loss = (ps: Block[], input: Tensor) => {
     let y = input;
     for (const p of ps) y = block(p, y, cfg);
     return mean(mul(y, y));
   };
   const [value, grads] = valueAndGrad(loss)(params, x);
-  const o = { learningRate: 1e-3, epsilon: cfg.epsilon };
-  const opt = cfg.optimizer === 'adamw' ? new AdamW(o) : new Adam(o);
+  const opt = optimizerOf(cfg);
   // As inside jit: the update stays a lazy graph (called eagerly, an optimizer realizes it).
-  const { params: next, state } = whileTracing(() => opt.update(params, grads, opt.init(params)));
+  const { params: next, state } = whileTracing(() => opt.update(params, grads, s0));
   return [value, ...flatten(next).leaves, ...flatten(state).leaves];
 }

@@ -7,8 +7,12 @@ export type Rule = (n: Node) => Node;
 export function rewrite(roots: readonly Node[], rule: Rule): Node[] {
   const done = new Map<Node, Node>();
   for (const n of toposort(roots)) {
-    const src = n.src.map((s) => done.get(s)!);
-    let m = src.every((s, i) => s === n.src[i]) ? n : Node.make(n.op, n.dtype, n.shape, src, n.arg);
+    let m = n;
+    for (let i = 0; i < n.src.length; i++) {
+      if (done.get(n.src[i]!) === n.src[i]) continue;
+      m = Node.make(n.op, n.dtype, n.shape, n.src.map((s) => done.get(s)!), n.arg);
+      break;
+    }
     for (let i = 0; i < 100; i++) { const r = rule(m); if (r === m) break; m = r; }
     done.set(n, m);
   }

@@ -12,6 +12,9 @@
 import type { Node } from '../node.ts';
 import { kernelRoots, type Kernel } from './kernel.ts';
 
+/** canMerge's reason when a path through other kernels joins the two. */
+export const CYCLE = 'another kernel lies between them (merging would make a cycle)';
+
 export class FusionGraph {
   private readonly live = new Set<Kernel>();
   private readonly producer = new Map<Node, Kernel>();
@@ -22,6 +25,8 @@ export class FusionGraph {
   private readonly pos = new Map<Kernel, number>();
   /** Stable iteration order: a merged kernel keeps the rank of the kernel that absorbed the other. */
   private readonly rankOf = new Map<Kernel, number>();
+  /** Each live kernel's expression roots (kernelRoots). */
+  private readonly roots = new Map<Kernel, Node[]>();
   /** Live kernels by kind and iteration space. */
   private readonly spaces = new Map<string, Set<Kernel>>();
 
@@ -53,7 +58,7 @@ export class FusionGraph {
   consumers(k: Kernel): Kernel[] { return [...this.successors(k)].sort((a, b) => this.rank(a) - this.rank(b)); }
   private successors(k: Kernel): Set<Kernel> {
     const out = new Set<Kernel>();
-    for (const n of kernelRoots(k)) for (const c of this.readers.get(n) ?? []) if (c !== k) out.add(c);
+    for (const n of this.roots.get(k)!) { const rs = this.readers.get(n); if (rs) for (const c of rs) if (c !== k) out.add(c); }
     return out;
   }
   /** Live kernels of k's kind over the same iteration space, in rank order (candidates for sibling fusion). */
@@ -83,24 +88,40 @@ export class FusionGraph {
 
   /** Why a and b cannot become `merged`, or null if they can. */
   canMerge(a: Kernel, b: Kernel, merged: Kernel): string | null {
-    if (this.wouldCycle(a, b)) return 'another kernel lies between them (merging would make a cycle)';
+    if (this.wouldCycle(a, b)) return CYCLE;
     const n = this.bindings(merged, a, b);
     return n > this.maxBuffers ? `it would bind ${n} storage buffers, over the limit of ${this.maxBuffers}` : null;
   }
 
   /** True if a path of two or more edges joins a and b (merging them would make a cycle). */
   wouldCycle(a: Kernel, b: Kernel): boolean {
+    if (this.lastCycle && this.lastCycle.a === a && this.lastCycle.b === b && this.lastCycle.merges === this.merges) return this.lastCycle.result;
+    const result = this.findPath(a, b);
+    this.lastCycle = { a, b, merges: this.merges, result };
+    return result;
+  }
+  /** The last wouldCycle answer (rules may ask before planning, canMerge asks again), valid until the next merge. */
+  private lastCycle: { a: Kernel; b: Kernel; merges: number; result: boolean } | null = null;
+  private merges = 0;
+
+  private findPath(a: Kernel, b: Kernel): boolean {
     const [from, to] = this.pos.get(a)! < this.pos.get(b)! ? [a, b] : [b, a];
     const limit = this.pos.get(to)!;
-    const stack = [...this.successors(from)].filter((c) => c !== to && this.pos.get(c)! < limit);
-    const seen = new Set<Kernel>(stack);
-    while (stack.length) {
-      const k = stack.pop()!;
-      for (const c of this.successors(k)) {
-        if (c === to) return true;
-        if (!seen.has(c) && this.pos.get(c)! < limit) { seen.add(c); stack.push(c); }
+    const stack: Kernel[] = [], seen = new Set<Kernel>();
+    // Depth first over readers of what each kernel writes, among kernels placed before `to`.
+    const push = (k: Kernel, first: boolean): boolean => {
+      for (const n of this.roots.get(k)!) {
+        const rs = this.readers.get(n);
+        if (rs) for (const c of rs) {
+          if (c === k) continue;
+          if (c === to) { if (!first) return true; continue; }
+          if (!seen.has(c) && this.pos.get(c)! < limit) { seen.add(c); stack.push(c); }
+        }
       }
-    }
+      return false;
+    };
+    push(from, true);
+    while (stack.length) if (push(stack.pop()!, false)) return true;
     return false;
   }
 
@@ -121,6 +142,7 @@ export class FusionGraph {
       }
     }
     const rank = this.rank(a);
+    this.merges++;
     this.remove(a);
     this.remove(b);
     const window = this.order.slice(lo + 1, hi).filter((k): k is Kernel => k !== null);
@@ -133,6 +155,7 @@ export class FusionGraph {
 
   private add(k: Kernel, reads: Set<Node>): void {
     this.live.add(k);
+    this.roots.set(k, kernelRoots(k));
     this.reads.set(k, reads);
     const key = spaceKey(k);
     let peers = this.spaces.get(key);
@@ -151,6 +174,7 @@ export class FusionGraph {
     this.spaces.get(spaceKey(k))!.delete(k);
     for (const n of this.reads.get(k)!) this.readers.get(n)!.delete(k);
     this.reads.delete(k);
+    this.roots.delete(k);
     this.pos.delete(k);
     this.rankOf.delete(k);
   }

@@ -64,11 +64,14 @@ export function accessesOf(root: Node, ix: Ix, target: Node, stop: (n: Node) => 
 /** For each of `targets` that `root`'s expression (evaluated at `ix`) reads, the index patterns it reads it at. */
 export function accessesOfAll(root: Node, ix: Ix, targets: ReadonlySet<Node>, stop: (n: Node) => boolean): Map<Node, Ix[]> {
   const found = new Map<Node, Ix[]>();
-  const seen = new Set<string>();
+  // Visited (node, index) pairs: the nodes seen at each index key (no string built per visit).
+  const seen = new Map<string, Set<Node>>();
   const walk = (n: Node, at: Ix) => {
-    const key = `${n.id}@${at.key()}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    const key = at.key();
+    let here = seen.get(key);
+    if (!here) seen.set(key, (here = new Set()));
+    else if (here.has(n)) return;
+    here.add(n);
     if (targets.has(n)) {
       const list = found.get(n);
       if (list) list.push(at); else found.set(n, [at]);

@@ -10,7 +10,7 @@ import { Ix, probeScope } from '../indexing.ts';
 import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import { attention } from './attention.ts';
-import type { FusionGraph } from './graph.ts';
+import { CYCLE, type FusionGraph } from './graph.ts';
 import { accessesOf, accessesOfAll, fullIx, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
@@ -44,18 +44,22 @@ export const rows: FusionRule = {
     const okAt = (root: Node, at: Ix, ok: (ix: Ix) => boolean) => [...accessesOfAll(root, at, targets, stop).values()].every((l) => l.every(ok));
     const okFull = (root: Node) => okAt(root, fullIx(row.full), (ix) => readsOwnRow(row.full, row.axes, ix.idx(probeScope)));
     const okRow = (root: Node) => okAt(root, new Ix(root.shape, ROW_LIN), (ix) => ix.knownLin === ROW_LIN);
+    // Cheap checks first, then the graph's cycle check (canMerge reuses its answer), then the access checks.
+    if (c.kind === 'matmul' || c.kind === 'attention' || (c.kind === 'elementwise' && c.outputs.length !== 1))
+      return `a ${c.kind} kernel${c.kind === 'elementwise' ? ' with several outputs' : ''} does not join a row kernel`;
+    if (c.kind === 'row' && (!shapesEqual(c.full, row.full) || c.axes.join() !== row.axes.join())) return 'it reduces other rows';
+    if (g.wouldCycle(k, c)) return CYCLE;
     let stages: readonly Stage[];
     if (c.kind === 'row') {
-      if (!shapesEqual(c.full, row.full) || c.axes.join() !== row.axes.join()) return 'it reduces other rows';
       if (!c.stages.every((s) => (s.kind === 'row' ? okRow(s.node) : okFull(s.node)))) return 'it reads the reductions at other elements';
       stages = c.stages;
-    } else if (c.kind === 'elementwise' && c.outputs.length === 1) {
+    } else {
       const o = c.outputs[0]!;
       const rowCount = numel(row.full) / Math.max(1, numel(row.axes.map((a) => row.full[a]!)));
       if (shapesEqual(o.shape, row.full) && okFull(o)) stages = [{ kind: 'full', node: o }];
       else if (numel(o.shape) === rowCount && okRow(o)) stages = [{ kind: 'row', node: o }];
       else return 'it reads the reductions at other elements, or has another shape';
-    } else return `a ${c.kind} kernel${c.kind === 'elementwise' ? ' with several outputs' : ''} does not join a row kernel`;
+    }
     return { kind: 'row', full: row.full, axes: row.axes, stages: [...row.stages, ...stages], reads: [] };
   },
 };
