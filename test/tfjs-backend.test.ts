@@ -2,7 +2,7 @@
  * The 'tessera' TensorFlow.js backend (interop/tfjs) against tfjs itself: kernels through tfjs ops
  * on 'cpu' and on 'tessera' (values within float32 tolerance), tfjs-layers models trained on
  * both from the same initial weights (MLP, CNN with BatchNorm, an Embedding text classifier:
- * same losses), the program cache across steps, deferred frees, and the errors.
+ * same losses), the program cache across steps (and flushes that overlap), deferred frees, and the errors.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -123,6 +123,50 @@ test('MLP (dense-BN-relu-dense-softmax, Adam): same losses as cpu; steps hit the
   const warm = await epoch();
   assert.is(warm.compiled, 0, 'no recompilation for repeated steps');
   assert.ok(warm.hits > 0 && warm.submits <= 5, JSON.stringify(warm));
+});
+
+test('fit with several steps per epoch: one program per step, the same every epoch (no compile after the first epoch)', async () => {
+  await tf.setBackend('tessera');
+  const m = tfl.sequential({ layers: [tfl.layers.dense({ units: 8, activation: 'relu', inputShape: [5] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
+  m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+  const x = features(32, 5)(), y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 3), 'int32'), 3);
+  const epoch = async () => {
+    const s0 = stats();
+    await m.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
+    const s1 = stats();
+    return { compiled: s1.programsCompiled - s0.programsCompiled, submits: s1.submits - s0.submits };
+  };
+  await epoch(); // the first steps create the optimizer's state
+  await epoch();
+  for (let i = 0; i < 2; i++) {
+    const warm = await epoch();
+    assert.is(warm.compiled, 0, 'a step recorded while the step before still runs has the same structure');
+    assert.ok(warm.submits <= 4 + 1, `4 steps, one submit each, and the epoch's log read: ${JSON.stringify(warm)}`);
+  }
+  tf.dispose([x, y]);
+  m.dispose();
+});
+
+test('a flush takes the kernels recorded before it: later ones read its results, even of a root disposed meanwhile', async () => {
+  await tf.setBackend('tessera');
+  const flusher = (tf.backend() as unknown as { flusher: { flush(): Promise<void> } }).flusher;
+  const a = tf.tensor1d([1, 2, 3]);
+  const run = async (interleaved: boolean) => {
+    const b = tf.exp(tf.mul(a, 2));
+    const first = flusher.flush();
+    if (!interleaved) await first;
+    const c = tf.sub(b, 1); // recorded while the flush computing b may still run
+    b.dispose();
+    const got = await c.data();
+    c.dispose();
+    return got;
+  };
+  const want = [1, 2, 3].map((v) => Math.exp(2 * v) - 1);
+  close(await run(false), want, 1e-6, 'sequential');
+  const s0 = stats();
+  close(await run(true), want, 1e-6, 'interleaved');
+  assert.is(stats().programsCompiled - s0.programsCompiled, 0, 'the same two programs (b, then c from b\'s result) as the sequential run');
+  a.dispose();
 });
 
 test('CNN (conv-BN-maxpool-conv-flatten-dense, SGD momentum): same losses as cpu', async () => {

@@ -38,7 +38,7 @@ const tfjsDtype = (d: DType): DataType => (d === 'bool' || d === 'int32' ? d : '
 
 export class TesseraBackend extends KernelBackend {
   readonly entries = new Map<DataId, Entry>();
-  readonly flusher = new Flusher(this);
+  readonly flusher = new Flusher();
 
   private entry(dataId: DataId, op: string): Entry {
     const e = this.entries.get(dataId);
@@ -55,8 +55,9 @@ export class TesseraBackend extends KernelBackend {
   output(t: Tensor, host: TypedArray | null = null): TensorInfo {
     const dataId = {};
     const dtype = tfjsDtype(t.dtype);
-    this.entries.set(dataId, { t, dtype, refCount: 1, host });
-    if (t.node.op !== 'input') this.flusher.record();
+    const e: Entry = { t, dtype, refCount: 1, host };
+    this.entries.set(dataId, e);
+    if (t.node.op !== 'input') this.flusher.record(e);
     return { dataId, shape: [...t.shape], dtype };
   }
 
@@ -81,7 +82,7 @@ export class TesseraBackend extends KernelBackend {
     if (!e) return true;
     if (!force && --e.refCount > 0) return false;
     this.entries.delete(dataId);
-    this.flusher.release(e.t);
+    this.flusher.forget(e);
     return true;
   }
 
@@ -119,7 +120,7 @@ export class TesseraBackend extends KernelBackend {
   override floatPrecision(): 32 { return 32; }
 
   override dispose(): void {
-    for (const e of this.entries.values()) this.flusher.release(e.t);
+    for (const e of this.entries.values()) this.flusher.forget(e);
     this.entries.clear();
   }
 }

@@ -1,16 +1,22 @@
 /**
- * The Flusher: when the lazily recorded tfjs kernels become GPU work. A flush realizes every live
- * tfjs tensor that is not computed yet, together: one compiled program, one submit. Tensors tfjs
- * has disposed by then (the tidy'd intermediates of a forward pass, its tape's backward and the
- * optimizer) are no roots, so they never materialize: that is the fusion across op boundaries.
+ * The Flusher: when the lazily recorded tfjs kernels become GPU work. A flush realizes the live
+ * tfjs tensors recorded since the flush before (and not computed yet), together: one compiled
+ * program, one submit. Tensors tfjs has disposed by then (the tidy'd intermediates of a forward
+ * pass, its tape's backward and the optimizer) are no roots, so they never materialize: that is
+ * the fusion across op boundaries.
  *
  * When: a microtask after the first kernel of a burst (tfjs-layers' `fit` awaits between
  * batches, so once per training step), on every read, and synchronously when one burst records
  * `cap` kernels (a loop that never awaits) if the program for it is compiled already.
  *
+ * What: a flush takes the tensors recorded before it was called, whatever is still running. So a
+ * training step is one program with the same structure every step (one compile, then cache hits),
+ * however its kernels interleave with the previous step's flush: kernels recorded while a flush
+ * runs read its lazy nodes, and are pointed at its results when it completes.
+ *
  * Frees are deferred: a tensor tfjs disposes may still be read by pending work (the old value of
- * a variable after `assign`), so an input-backed tensor disposed while kernels are pending or a
- * flush is running is released after the flush that covers that work.
+ * a variable after `assign`), so an input-backed tensor disposed while lazy work exists is released
+ * after the next flush, which covers that work.
  */
 import { TesseraError } from '../../ir/error.ts';
 import { hostArray, type DType } from '../../ir/dtype.ts';
@@ -20,23 +26,29 @@ import { reshape, slice } from '../../ops/movement.ts';
 import { fromHost, Tensor } from '../../ops/tensor.ts';
 import { hostDataOf } from '../../runtime/storage.ts';
 import { realize, realizeIfCompiled } from '../../runtime/engine.ts';
-import type { Entry, TesseraBackend } from './backend.ts';
+import type { Entry } from './backend.ts';
+
+/** The tensors one flush computes: entries, and the nodes to compute for them (results of earlier flushes substituted). */
+interface Batch { entries: Entry[]; nodes: Node[] }
 
 export class Flusher {
   /** Kernels a synchronous burst may record before it is flushed without waiting. */
   cap = 2048;
   private scheduled = false;
   private burst = 0;
-  private running = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** Lazy entries recorded since the last flush was called. */
+  private readonly fresh = new Set<Entry>();
+  /** Batches of flushes called and not finished, oldest first (each waits for the one before). */
+  private readonly queued: Batch[] = [];
   private toFree: Tensor[] = [];
   private reads: Entry[] = [];
   private readDone: Promise<void> | null = null;
   private warned = false;
-  constructor(private readonly backend: TesseraBackend) {}
 
-  /** A kernel recorded lazy work: schedule the burst's flush. */
-  record(): void {
+  /** A kernel recorded lazy work (the entry `e`): schedule the burst's flush. */
+  record(e: Entry): void {
+    this.fresh.add(e);
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(() => { if (this.scheduled) this.flush().catch(() => {}); });
@@ -44,52 +56,70 @@ export class Flusher {
     if (++this.burst >= this.cap) this.flushNow();
   }
 
+  /** True while lazy work exists: recorded, or taken by a flush that has not finished. */
+  private get busy(): boolean { return this.fresh.size > 0 || this.queued.length > 0; }
+
+  /** tfjs disposed the entry `e`. */
+  forget(e: Entry): void {
+    this.fresh.delete(e);
+    this.release(e.t);
+  }
+
   /** Disposes `t` now, or after the next flush when pending work may still read its buffer. */
   release(t: Tensor): void {
-    if (t.node.op === 'input' && (this.scheduled || this.running)) this.toFree.push(t);
+    if (t.node.op === 'input' && this.busy) this.toFree.push(t);
     else t.dispose();
   }
 
-  /** Realizes the live lazy tensors (after earlier flushes), then frees what was disposed before the call. */
+  /** Realizes the lazy tensors recorded until now (after earlier flushes), then frees what was disposed before the call. */
   flush(): Promise<void> {
     this.scheduled = false;
     this.burst = 0;
+    const entries = [...this.fresh];
+    this.fresh.clear();
+    const batch: Batch = { entries, nodes: entries.map((e) => e.t.node) };
+    if (entries.length) this.queued.push(batch);
     const free = this.toFree;
     this.toFree = [];
-    this.running++;
-    const run = this.chain.then(() => this.realizeLive()).finally(() => {
-      this.running--;
+    const run = this.chain.then(() => this.realizeBatch(batch)).finally(() => {
       for (const t of free) t.dispose();
     });
     this.chain = run.catch(() => {});
     return run;
   }
 
-  /**
-   * Kernels recorded while a flush compiles read the lazy nodes it is computing. `memo` maps those
-   * nodes (the previous flush's roots) to their results and holds the results alive (tfjs may
-   * dispose a root meanwhile), so the next flush reads them instead of recomputing them from
-   * inputs that may be freed by then. Every live lazy tensor is realized at each flush, so the
-   * memo of the flush before is no longer needed afterwards.
-   */
-  private memo = new Map<Node, Tensor>();
-
-  private async realizeLive(): Promise<void> {
-    const live = this.pending();
-    const nodes = live.map((e) => e.t.node);
-    const packed = packScalars(substitute(nodes, this.memo));
+  private async realizeBatch(batch: Batch): Promise<void> {
+    if (!batch.entries.length) return;
+    const packed = packScalars(batch.nodes);
     try {
       const out = await realizeInGroups(packed.roots);
-      const memo = new Map(nodes.map((n, i) => [n, new Tensor(out[i]!)]));
-      live.forEach((e, i) => { if (!e.t.isDisposed) e.t.node = out[i]!; });
-      for (const t of this.memo.values()) t.dispose();
-      this.memo = memo;
+      batch.entries.forEach((e, i) => { if (!e.t.isDisposed) e.t.node = out[i]!; });
+      this.done(batch, out);
     } catch (err) {
-      for (const e of live) e.error = err;
+      for (const e of batch.entries) e.error = err;
       throw err;
     } finally {
+      this.queued.splice(this.queued.indexOf(batch), 1);
       for (const t of packed.packs) t.dispose();
     }
+  }
+
+  /**
+   * A batch is computed: later lazy work (later batches, and kernels recorded meanwhile) read its
+   * lazy nodes; they now read its results. The results are held until that work is computed too
+   * (tfjs may dispose a root meanwhile): until the next flush, like a deferred free.
+   */
+  private done(batch: Batch, out: readonly Node[]): void {
+    const results = new Map(batch.nodes.map((n, i) => [n, out[i]!]));
+    for (const b of this.queued) {
+      if (b === batch) continue;
+      b.nodes = substitute(b.nodes, results);
+      b.entries.forEach((e, i) => { if (!e.t.isDisposed) e.t.node = b.nodes[i]!; });
+    }
+    const fresh = [...this.fresh], now = substitute(fresh.map((e) => e.t.node), results);
+    fresh.forEach((e, i) => { e.t.node = now[i]!; });
+    if (this.queued.length > 1 || this.fresh.size) this.toFree.push(...out.map((n) => new Tensor(n)));
+    else for (const t of this.toFree.splice(0)) t.dispose(); // no lazy work is left to read them
   }
 
   /** Reads an entry's values; reads requested in the same tick share one flush and one readback. */
@@ -110,13 +140,14 @@ export class Flusher {
     if (!e.host) throw new TesseraError('read', 'the tensor was disposed before its values were read', 'await data() before disposing the tensor');
   }
 
-  /** The cap: run the burst's program synchronously when it is compiled; else warn once. */
+  /** The cap: run the burst's program synchronously when it is compiled (and no flush is running); else warn once. */
   private flushNow(): void {
-    if (this.running) return this.warnOnce();
-    const pending = this.pending();
-    const out = realizeIfCompiled(substitute(pending.map((e) => e.t.node), this.memo));
+    if (this.queued.length) return this.warnOnce();
+    const pending = [...this.fresh];
+    const out = realizeIfCompiled(pending.map((e) => e.t.node));
     if (!out) return this.warnOnce();
     pending.forEach((e, i) => { e.t.node = out[i]!; });
+    this.fresh.clear();
     this.burst = 0;
     for (const t of this.toFree.splice(0)) t.dispose();
   }
@@ -126,11 +157,6 @@ export class Flusher {
     this.warned = true;
     console.warn(`tessera tfjs backend: more than ${this.cap} kernels ran without an await; their graph keeps growing until the next await. ` +
       'Await something between training steps (e.g. `await tf.nextFrame()`), as tfjs-layers fit() does.');
-  }
-
-  /** Live entries whose tensors are not computed yet (and did not fail before). */
-  private pending(): Entry[] {
-    return [...this.backend.entries.values()].filter((e) => e.t.node.op !== 'input' && !e.error);
   }
 }
 
@@ -158,20 +184,20 @@ function packScalars(roots: Node[]): { roots: Node[]; packs: Tensor[] } {
   const byDtype = new Map<DType, Node[]>();
   for (const n of toposort(roots))
     if (n.op === 'input' && numel(n.shape) === 1 && hostDataOf(n)) byDtype.set(n.dtype, [...(byDtype.get(n.dtype) ?? []), n]);
-  const swap = new Map<Node, Tensor>(), packs: Tensor[] = [];
+  const swap = new Map<Node, Node>(), packs: Tensor[] = [];
   for (const [dtype, scalars] of byDtype) {
     if (scalars.length < 2) continue;
     const data = hostArray(dtype, scalars.length);
     scalars.forEach((n, i) => { data[i] = hostDataOf(n)![0]!; });
     const pack = fromHost(data, dtype, [scalars.length], 'tfjs-scalars');
     packs.push(pack);
-    scalars.forEach((n, i) => swap.set(n, reshape(slice(pack, [i], [i + 1]), n.shape)));
+    scalars.forEach((n, i) => swap.set(n, reshape(slice(pack, [i], [i + 1]), n.shape).node));
   }
   return { roots: substitute(roots, swap), packs };
 }
 
 /** `roots` with every node found in `memo` replaced by its result (the graph below it is not visited). */
-function substitute(roots: readonly Node[], memo: ReadonlyMap<Node, Tensor>): Node[] {
+function substitute(roots: readonly Node[], memo: ReadonlyMap<Node, Node>): Node[] {
   if (!memo.size) return [...roots];
   const done = new Map<Node, Node>();
   for (const root of roots) {
@@ -180,7 +206,7 @@ function substitute(roots: readonly Node[], memo: ReadonlyMap<Node, Tensor>): No
       const n = stack[stack.length - 1]!;
       if (done.has(n)) { stack.pop(); continue; }
       const hit = memo.get(n);
-      if (hit || !n.src.length) { done.set(n, hit ? hit.node : n); stack.pop(); continue; }
+      if (hit || !n.src.length) { done.set(n, hit ?? n); stack.pop(); continue; }
       const todo = n.src.filter((s) => !done.has(s));
       if (todo.length) { stack.push(...todo); continue; }
       const src = n.src.map((s) => done.get(s)!);
