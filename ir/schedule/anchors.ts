@@ -4,7 +4,9 @@
  *  - Requested outputs, reductions and matmuls are anchors (with fusion off: every op but views).
  *  - Costly matmul operands: a tiled matmul reads each operand element many times, so an operand
  *    expression that reads several buffers (a backward pass's g * relu'(z)) or calls
- *    transcendental functions or random is computed once into its own buffer.
+ *    transcendental functions or random is computed once into its own buffer, when its elements
+ *    are read often enough: the product's other dimension times the repetition of the views in
+ *    between (a convolution's sliding window over a BatchNorm-ReLU output: k×k reads per pixel).
  *  - The storage-buffer limit: an expression that reads more buffers than one kernel may bind
  *    (a concat of 20 tensors) gets inner nodes materialized until each kernel fits. This is local
  *    (only that expression is looked at) and always succeeds for every limit WebGPU allows (>= 8):
@@ -16,6 +18,7 @@ import { isLeafOp } from './kernel.ts';
 
 /** Reuse (reads of each element) above which a costly matmul operand is computed once. */
 const OPERAND_REUSE = 32;
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function chooseAnchors(order: readonly Node[], outputs: ReadonlySet<Node>, fuse: boolean): Set<Node> {
   const anchors = new Set<Node>();
@@ -32,10 +35,14 @@ function materializeCostlyOperands(order: readonly Node[], anchors: Set<Node>): 
     if (mm.op !== 'matmul') continue;
     const r = mm.shape.length, M = mm.shape[r - 2]!, N = mm.shape[r - 1]!;
     mm.src.forEach((operand, i) => {
-      if ((i === 0 ? N : M) < OPERAND_REUSE) return;
       let e = operand;
       while (isView(e.op) && !anchors.has(e)) e = e.src[0]!;
       if (anchors.has(e) || isLeafOp(e) || isView(e.op)) return;
+      // Each operand element is read once per column (A) or row (B) of the product, and each
+      // element of e as often as the views between them repeat it (a convolution's sliding
+      // window reads every pixel k×k times; an expand, once per copy).
+      const repeats = Math.max(1, sizeOf(operand.shape) / sizeOf(e.shape));
+      if ((i === 0 ? N : M) * repeats < OPERAND_REUSE) return;
       let costly = OP_INFO[e.op].costly;
       const reads = expressionReads(e, anchors, (n) => { costly ||= OP_INFO[n.op].costly; });
       if (costly || reads.size >= 2) anchors.add(e);
