@@ -228,4 +228,13 @@ test('a costly matmul operand (several buffers, or transcendental) is computed o
   await checkAgainstInterpreter(gz.matmul(w), { rtol: 1e-4, atol: 1e-5 });
 });
 
+test('a convolution reads each input pixel k×k times: a BatchNorm-ReLU input is computed once even with few output channels', async () => {
+  const x = rnd([2, 6, 6, 3], { seed: 56 }), scale = rnd([3], { seed: 57 }), shift = rnd([3], { seed: 58 }), w = rnd([3, 3, 3, 4], { seed: 59 });
+  const bnRelu = ts.relu(x.mul(scale).add(shift));   // reads three buffers; the window repeats it 9 times, 4 output channels
+  const conv = ts.conv2d(bnRelu, w, { padding: 'same' });
+  assert.is((await wgslOf(conv)).length, 2, 'the normalized input gets its own kernel');
+  assert.is((await wgslOf(ts.conv2d(x.mul(2), w, { padding: 'same' }))).length, 1, 'a cheap one-buffer input stays a fused prologue');
+  await checkAgainstInterpreter(conv, { rtol: 1e-4, atol: 1e-5 });
+});
+
 test.run();

@@ -4,7 +4,9 @@
  *  - Requested outputs, reductions and matmuls are anchors (with fusion off: every op but views).
  *  - Costly matmul operands: a tiled matmul reads each operand element many times, so an operand
  *    expression that reads several buffers (a backward pass's g * relu'(z)) or calls
- *    transcendental functions or random is computed once into its own buffer.
+ *    transcendental functions or random is computed once into its own buffer, when its elements
+ *    are read often enough: the product's other dimension times the repetition of the views in
+ *    between (a convolution's sliding window over a BatchNorm-ReLU output: k×k reads per pixel).
  *  - Costly stencil operands: an expression that reads a costly inner node at several elements
  *    (a depthwise conv's 9 or 25 taps of batch norm + activation) would recompute it at each; it
  *    is computed once instead (usually as the epilogue of the matmul that produced its input).
@@ -25,6 +27,7 @@ import { fullIx, isLeafOp, walkSources } from './kernel.ts';
 const OPERAND_REUSE = 32;
 /** Distinct elements of an inner node one expression reads, from which a costly node is computed once. */
 const STENCIL_READS = 4;
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function chooseAnchors(order: readonly Node[], outputs: ReadonlySet<Node>, fuse: boolean): Set<Node> {
   const anchors = new Set<Node>();
@@ -45,10 +48,14 @@ function materializeCostlyOperands(order: readonly Node[], anchors: Set<Node>): 
     if (mm.op !== 'matmul') continue;
     const r = mm.shape.length, M = mm.shape[r - 2]!, N = mm.shape[r - 1]!;
     mm.src.forEach((operand, i) => {
-      if ((i === 0 ? N : M) < OPERAND_REUSE) return;
       let e = operand;
       while (isView(e.op) && !anchors.has(e)) e = e.src[0]!;
       if (anchors.has(e) || isLeafOp(e) || isView(e.op)) return;
+      // Each operand element is read once per column (A) or row (B) of the product, and each
+      // element of e as often as the views between them repeat it (a convolution's sliding
+      // window reads every pixel k×k times; an expand, once per copy).
+      const repeats = Math.max(1, sizeOf(operand.shape) / sizeOf(e.shape));
+      if ((i === 0 ? N : M) * repeats < OPERAND_REUSE) return;
       if (costlyToRecompute(e, anchors)) anchors.add(e);
     });
   }

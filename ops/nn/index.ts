@@ -5,6 +5,7 @@
  *   initializers.ts seeded Glorot/He/...        model.ts       Model (compile/fit/...) and Sequential
  *   losses.ts       cross-entropies, MSE, MAE   metrics.ts     accuracy variants, mse, mae
  *   optimizers.ts   SGD, Adam, AdamW, RMSprop   training.ts    pure train/eval steps and their jits
+ *   schedules.ts    learning-rate schedules (CosineDecay, ExponentialDecay)
  *   progress.ts     the fit progress bar        safetensors.ts weights to and from bytes / files
  *   data.ts         host-side batching          summary.ts     the summary() table
  *   functional.ts   softmax, logSoftmax, layerNorm, rmsNorm   conv.ts   conv1d, conv2d and pooling (functional)
@@ -38,6 +39,8 @@ export { binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentr
 export * as metrics from './metrics.ts';
 export * as optimizers from './optimizers.ts';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, sgd, adam, adamw, rmsprop, type OptState, type OptimizerSpec } from './optimizers.ts';
+export * as schedules from './schedules.ts';
+export { LearningRateSchedule, CosineDecay, ExponentialDecay, cosineDecay, exponentialDecay, type CosineDecayOptions, type ExponentialDecayOptions } from './schedules.ts';
 export * as initializers from './initializers.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type RawTensor } from './safetensors.ts';
 export { trainStep, evalStep, type StepResult, type ModelContext } from './training.ts';

@@ -15,6 +15,10 @@
  * `weightDecay` (decoupled, applied before the update) is accepted by every optimizer. The step
  * count t lives in the state as a float32 scalar tensor, so bias correction needs no retrace.
  * Hyperparameters are compile-time constants of the step (changing them builds a new step).
+ * `learningRate` may also be a schedule (schedules.ts: CosineDecay, ExponentialDecay), a function
+ * of the step count computed in the step itself: the rate at an update is schedule(t - 1), t
+ * counting this update, and the decoupled decay uses that rate too (Keras). Optimizers without
+ * a step counter (SGD, RMSprop) keep one in their state when given a schedule.
  * The new weight reads the new moments element for element, so the scheduler's sibling rule
  * (ir/schedule/rules.ts, `siblings`) computes weight and moments in one kernel, the moments once.
  */
@@ -23,37 +27,59 @@ import { fromHost, realizeSoonAll, Tensor } from '../tensor.ts';
 import { isTracing } from '../transforms.ts';
 import { add, mul, pow, sqrt, sub, div, square } from '../elementwise.ts';
 import { flatten, type PyTree } from '../pytree.ts';
+import { LearningRateSchedule } from './schedules.ts';
 
 export type OptState = { [k: string]: PyTree };
-export interface OptimizerOptions { learningRate?: number; weightDecay?: number }
+export interface OptimizerOptions { learningRate?: number | LearningRateSchedule; weightDecay?: number }
+/** The learning rate of one update: a number, or a scalar tensor (a schedule's value at this step). */
+export type Rate = number | Tensor;
 
 const zerosOf = (t: Tensor) => fromHost(new Float32Array(t.size), 'float32', t.shape, 'opt');
 
 export abstract class Optimizer {
   abstract readonly name: string;
-  readonly learningRate: number;
+  /** A number, or a LearningRateSchedule of the step count. */
+  readonly learningRate: number | LearningRateSchedule;
   readonly weightDecay: number;
   constructor(defaultLr: number, opts: OptimizerOptions, defaultDecay = 0) {
     this.learningRate = opts.learningRate ?? defaultLr;
     this.weightDecay = opts.weightDecay ?? defaultDecay;
-    if (!(this.learningRate > 0) || !Number.isFinite(this.learningRate)) throw new TesseraError('optimizer', `learningRate must be a positive number, got ${opts.learningRate}`);
+    const lr = this.learningRate;
+    if (!(lr instanceof LearningRateSchedule) && (!(lr > 0) || !Number.isFinite(lr)))
+      throw new TesseraError('optimizer', `learningRate must be a positive number or a learning-rate schedule, got ${opts.learningRate}`, 'for example 0.001, or nn.cosineDecay({initialLearningRate: 0.001, decaySteps: 1000})');
     if (!(this.weightDecay >= 0)) throw new TesseraError('optimizer', `weightDecay must be >= 0, got ${opts.weightDecay}`);
   }
   /** The hyperparameters: steps compiled for equal keys are shared between models. */
   abstract key(): string;
-  /** Fresh state (zeros) for a parameter tree. */
-  abstract init(params: PyTree): OptState;
+  /** The learning rate as it appears in key(). */
+  protected get lrKey(): string { return typeof this.learningRate === 'number' ? String(this.learningRate) : this.learningRate.key(); }
+  /** Whether the state holds a step counter (always for Adam's bias correction; with a schedule for all). */
+  protected get counts(): boolean { return this.learningRate instanceof LearningRateSchedule; }
+  /** Fresh state (zeros) for a parameter tree: the optimizer's slots, and the step counter where it counts. */
+  init(params: PyTree): OptState {
+    const slots = this.slots(flatten(params).leaves);
+    return this.counts ? { step: fromHost(new Float32Array(1), 'float32', [], 'opt'), ...slots } : slots;
+  }
   /** One step: per-leaf updates of a parameter tree and its gradient tree (same structure). */
   update(params: PyTree, grads: PyTree, state: OptState): { params: any; state: OptState } {
     const p = flatten(params), g = flatten(grads);
     if (p.structure !== g.structure) throw new TesseraError('optimizer', 'gradients do not have the structure of the parameters');
-    const { leaves, state: s } = this.step(p.leaves.map((w) => (this.weightDecay ? sub(w, mul(w, this.learningRate * this.weightDecay)) : w)), g.leaves, state);
+    const count = this.counts ? state.step as Tensor | undefined : undefined;
+    if (this.counts && !count) throw new TesseraError('optimizer', `${this.name}'s state has no step counter`, 'make the state with this optimizer\'s init()');
+    const t = count ? add(count, 1) : null;
+    const lr: Rate = typeof this.learningRate === 'number' ? this.learningRate : this.learningRate.at(count!);
+    const decayed = p.leaves.map((w) => (this.weightDecay ? sub(w, mul(w, typeof lr === 'number' ? lr * this.weightDecay : mul(lr, this.weightDecay))) : w));
+    const r = this.step(decayed, g.leaves, state, lr, t);
+    const s: OptState = t ? { step: t, ...r.state } : r.state;
     // Eagerly (not in jit or grad), the step is realized, as an optimizer step is elsewhere: the new
     // parameters and state never chain into the next step's graph. Reads made right after join it.
-    if (!isTracing()) realizeSoonAll([...leaves, ...flatten(s).leaves]);
-    return { params: p.unflatten(leaves), state: s };
+    if (!isTracing()) realizeSoonAll([...r.leaves, ...flatten(s).leaves]);
+    return { params: p.unflatten(r.leaves), state: s };
   }
-  protected abstract step(w: Tensor[], g: Tensor[], state: OptState): { leaves: Tensor[]; state: OptState };
+  /** Zeros for the optimizer's own slots (moments), per parameter leaf. */
+  protected abstract slots(leaves: Tensor[]): OptState;
+  /** The update of each leaf at rate `lr`; `t` (this update's number, from 1) where the state counts steps. Returns the new slots. */
+  protected abstract step(w: Tensor[], g: Tensor[], state: OptState, lr: Rate, t: Tensor | null): { leaves: Tensor[]; state: OptState };
 }
 
 export interface SGDOptions extends OptimizerOptions { momentum?: number; nesterov?: boolean }
@@ -67,15 +93,13 @@ export class SGD extends Optimizer {
     this.nesterov = opts.nesterov ?? false;
     if (!(this.momentum >= 0 && this.momentum < 1)) throw new TesseraError('SGD', `momentum must be in [0, 1), got ${opts.momentum}`);
   }
-  key() { return `sgd(${this.learningRate},${this.momentum},${this.nesterov},${this.weightDecay})`; }
-  init(params: PyTree): OptState {
-    return this.momentum ? { m: flatten(params).leaves.map(zerosOf) } : {};
-  }
-  protected step(w: Tensor[], g: Tensor[], state: OptState) {
-    const lr = this.learningRate, mu = this.momentum;
+  key() { return `sgd(${this.lrKey},${this.momentum},${this.nesterov},${this.weightDecay})`; }
+  protected slots(leaves: Tensor[]): OptState { return this.momentum ? { m: leaves.map(zerosOf) } : {}; }
+  protected step(w: Tensor[], g: Tensor[], state: OptState, lr: Rate) {
+    const mu = this.momentum;
     if (!mu) return { leaves: w.map((wi, i) => sub(wi, mul(g[i]!, lr))), state: {} };
-    const m = (state.m as Tensor[]).map((mi, i) => add(mul(mi, mu), mul(g[i]!, -lr)));
-    const leaves = w.map((wi, i) => (this.nesterov ? add(wi, add(mul(m[i]!, mu), mul(g[i]!, -lr))) : add(wi, m[i]!)));
+    const m = (state.m as Tensor[]).map((mi, i) => sub(mul(mi, mu), mul(g[i]!, lr)));
+    const leaves = w.map((wi, i) => (this.nesterov ? add(wi, sub(mul(m[i]!, mu), mul(g[i]!, lr))) : add(wi, m[i]!)));
     return { leaves, state: { m } };
   }
 }
@@ -94,20 +118,17 @@ export class Adam extends Optimizer {
     for (const [k, v] of [['beta1', this.beta1], ['beta2', this.beta2]] as const)
       if (!(v >= 0 && v < 1)) throw new TesseraError(this.name, `${k} must be in [0, 1), got ${v}`);
   }
-  key() { return `${this.name}(${this.learningRate},${this.beta1},${this.beta2},${this.epsilon},${this.weightDecay})`; }
-  init(params: PyTree): OptState {
-    const leaves = flatten(params).leaves;
-    return { step: fromHost(new Float32Array(1), 'float32', [], 'opt'), m: leaves.map(zerosOf), v: leaves.map(zerosOf) };
-  }
-  protected step(w: Tensor[], g: Tensor[], state: OptState) {
+  key() { return `${this.name}(${this.lrKey},${this.beta1},${this.beta2},${this.epsilon},${this.weightDecay})`; }
+  protected override get counts() { return true; }
+  protected slots(leaves: Tensor[]): OptState { return { m: leaves.map(zerosOf), v: leaves.map(zerosOf) }; }
+  protected step(w: Tensor[], g: Tensor[], state: OptState, lr: Rate, t: Tensor | null) {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
-    const t = add(state.step as Tensor, 1);
     // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t): a scalar expression, inlined into each update kernel.
-    const alpha = div(mul(sqrt(sub(1, pow(b2, t))), this.learningRate), sub(1, pow(b1, t)));
+    const alpha = div(mul(sqrt(sub(1, pow(b2, t!))), lr), sub(1, pow(b1, t!)));
     const m = (state.m as Tensor[]).map((mi, i) => add(mi, mul(sub(g[i]!, mi), 1 - b1)));
     const v = (state.v as Tensor[]).map((vi, i) => add(vi, mul(sub(square(g[i]!), vi), 1 - b2)));
     const leaves = w.map((wi, i) => sub(wi, div(mul(m[i]!, alpha), add(sqrt(v[i]!), eps))));
-    return { leaves, state: { step: t, m, v } };
+    return { leaves, state: { m, v } };
   }
 }
 
@@ -128,11 +149,11 @@ export class RMSprop extends Optimizer {
     this.rho = opts.rho ?? 0.9;
     this.epsilon = opts.epsilon ?? 1e-7;
   }
-  key() { return `rmsprop(${this.learningRate},${this.rho},${this.epsilon},${this.weightDecay})`; }
-  init(params: PyTree): OptState { return { v: flatten(params).leaves.map(zerosOf) }; }
-  protected step(w: Tensor[], g: Tensor[], state: OptState) {
+  key() { return `rmsprop(${this.lrKey},${this.rho},${this.epsilon},${this.weightDecay})`; }
+  protected slots(leaves: Tensor[]): OptState { return { v: leaves.map(zerosOf) }; }
+  protected step(w: Tensor[], g: Tensor[], state: OptState, lr: Rate) {
     const v = (state.v as Tensor[]).map((vi, i) => add(mul(vi, this.rho), mul(square(g[i]!), 1 - this.rho)));
-    return { leaves: w.map((wi, i) => sub(wi, div(mul(g[i]!, this.learningRate), add(sqrt(v[i]!), this.epsilon)))), state: { v } };
+    return { leaves: w.map((wi, i) => sub(wi, div(mul(g[i]!, lr), add(sqrt(v[i]!), this.epsilon)))), state: { v } };
   }
 }
 
