@@ -8,5 +8,5 @@ const q = randn(sh, { seed: 1 }), k = randn(sh, { seed: 2 }), v = randn(sh, { se
 const o = nn.scaledDotProductAttention(q, k, v, {});
 const kk = schedule(runPasses([o.node]), { fuse: true, maxBuffers: 8 })[0]!;
 const e = await engine();
-const res = await tuneKernel(kk, e, [{ tq: 4, wg: 64 }, { tq: 4, wg: 64, unroll: true }, { tq: 8, wg: 32 }, { tq: 2, wg: 64, unroll: true }, { tq: 8, wg: 64, unroll: true }] as any);
+const res = await tuneKernel(kk, e, [{ tq: 4, wg: 64, unroll: true }, { tq: 8, wg: 64, unroll: true }, { tq: 4, wg: 32, unroll: true }, { tq: 2, wg: 64, unroll: true }] as any);
 console.log(res.timings);
