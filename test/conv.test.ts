@@ -106,6 +106,10 @@ test('conv2d and pooling gradients match finite differences', async () => {
   await checkGrad('conv2d', (x: Tensor, w: Tensor) => conv2d(x, w, { stride: c.stride, dilation: c.dilation, padding: c.padding, groups: c.groups }),
     [rnd(c.x, { seed: 30 }), rnd(c.w, { seed: 31 })], { rtol: 1e-4, atol: 1e-5 });
   await checkGrad('conv2d same', (x: Tensor, w: Tensor) => conv2d(x, w, { padding: 'same', stride: 2 }), [rnd([1, 5, 5, 2], { seed: 32 }), rnd([3, 3, 2, 3], { seed: 33 })], { rtol: 1e-4, atol: 1e-5 });
+  await checkGrad('conv2d NCHW', (x: Tensor, w: Tensor) => conv2d(x, w, { dataFormat: 'NCHW', stride: [2, 1], padding: 1, groups: 2 }),
+    [rnd([1, 4, 5, 4], { seed: 36 }), rnd([4, 2, 3, 3], { seed: 37 })], { rtol: 1e-4, atol: 1e-5 });
+  await checkGrad('conv2d NCHW 1x1 strided', (x: Tensor, w: Tensor) => conv2d(x, w, { dataFormat: 'NCHW', stride: 2 }),
+    [rnd([2, 3, 5, 4], { seed: 38 }), rnd([2, 3, 1, 1], { seed: 39 })], { rtol: 1e-4, atol: 1e-5 });
   await checkGrad('maxPool2d', (x: Tensor) => maxPool2d(x, { kernelSize: 2, stride: 1 }), [rnd([1, 4, 4, 2], { seed: 34 })], { rtol: 1e-4, atol: 1e-5 });
   await checkGrad('avgPool2d', (x: Tensor) => avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [rnd([1, 5, 5, 2], { seed: 35 })], { rtol: 1e-4, atol: 1e-5 });
 });

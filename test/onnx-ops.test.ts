@@ -1,5 +1,9 @@
 /** ONNX ops on small hand-built graphs, each compared with onnxruntime-web (wasm). */
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadOnnx } from '../interop/onnx/index.ts';
+import { tensor } from '../index.ts';
+import { kernelSummary, scheduleOf } from './helpers.ts';
 import { checkOnnx, feed, GraphBuilder, T, type TensorSpec } from './onnx-helpers.ts';
 
 const f32 = (dims: number[], values: number[]) => ({ tensor: { type: T.FLOAT, dims, values } });
@@ -25,6 +29,16 @@ test('elementwise arithmetic, activations, comparisons and Where', async () => {
     .node('Mul', ['kf', 'x'], ['kx']).output('kx')
     .init('slope', { type: T.FLOAT, dims: [4], values: [0.1, 0.2, 0.3, 0.4] }).node('PRelu', ['x', 'slope'], ['PRelu']).output('PRelu');
   await checkOnnx(g.encode(), { x: feed([2, 3, 4], 1), y: feed([3, 4], 2), k: feed([2, 3, 4], 3, 'int64', -5, 5) });
+});
+
+test('single-value constants (an exponent, an epsilon, a divisor) are inlined in the kernel, not bound as buffers', async () => {
+  const scalar = (v: number): TensorSpec => ({ type: T.FLOAT, dims: [], values: [v] });
+  const g = new GraphBuilder(13).input('x', T.FLOAT, [3, 5]).init('two', scalar(2)).init('eps', scalar(1e-3)).init('six', scalar(6))
+    .node('Pow', ['x', 'two'], ['p']).node('Add', ['p', 'eps'], ['a']).node('Sqrt', ['a'], ['r']).node('Div', ['r', 'six'], ['y']).output('y');
+  await checkOnnx(g.encode(), { x: feed([3, 5], 7) });
+  const m = await loadOnnx(g.encode());
+  // One kernel reading x only (pow(x, 2) is x * x once the exponent is known).
+  assert.equal(kernelSummary(scheduleOf(m.run({ x: tensor(new Float32Array(15), { shape: [3, 5] }) }).y!)), ['ew_mul_add_sqrt_div r1 w1']);
 });
 
 test('Clip with attributes (opset 9), Sum, Mean, Identity, Dropout, Constant', async () => {

@@ -13,6 +13,7 @@ import { f16ToF32 } from '../../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../../ir/error.ts';
 import { numel } from '../../ir/shape.ts';
 import { fromHost, type Tensor } from '../../ops/tensor.ts';
+import { full } from '../../ops/creation.ts';
 import { ElemType, elemTypeName, type TensorProto } from './schema.ts';
 
 const FLOATS: readonly number[] = [ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, ElemType.BFLOAT16];
@@ -60,7 +61,9 @@ export function toDevice(h: HostTensor, what: string): Tensor {
       'keep integer tensors used on the device within 32 bits');
     data = dt === 'int32' ? Int32Array.from(h.data) : Uint32Array.from(h.data);
   }
-  const t = fromHost(data, dt, h.dims, 'onnx');
+  // A single value (an epsilon, an exponent, hardswish's 3 and 6) becomes a constant: kernels
+  // inline it (or read it from their parameter uniform) and the simplifier sees its value.
+  const t = data.length === 1 ? full(h.dims, data[0]!, dt) : fromHost(data, dt, h.dims, 'onnx');
   device.set(h, t);
   return t;
 }
