@@ -117,7 +117,20 @@ function mixNumber(h: number, v: number): number {
   return mix(mix(h, u32[0]!), u32[1]!);
 }
 /** Non-number args are compared (and hashed) by their argKey text. */
-const argText = (arg: Arg): string | null => (arg === null || typeof arg === 'number' ? null : JSON.stringify(arg));
+function argText(arg: Arg): string | null {
+  if (arg === null || typeof arg === 'number') return null;
+  // Arrays of integers (permutations, axes) as JSON.stringify writes them, without its generality.
+  if (Array.isArray(arg)) {
+    let s = '[';
+    for (let i = 0; i < arg.length; i++) {
+      const v = arg[i];
+      if (typeof v !== 'number' || !Number.isInteger(v) || Object.is(v, -0)) return JSON.stringify(arg);
+      s += i ? ',' + v : v;
+    }
+    return s + ']';
+  }
+  return JSON.stringify(arg);
+}
 
 /** @internal The table's 30-bit hash of a node's fields (`text`: argText(arg)); exported for the hash-consing tests. */
 export function nodeHash(op: Op, dtype: DType, shape: Shape, src: readonly Node[], arg: Arg, text = argText(arg)): number {
@@ -137,6 +150,8 @@ export class Node {
   readonly id = nextId++;
   /** @internal toposort's mark: the stamp of the last call that reached this node. */
   visited = 0;
+  /** @internal How many Tensors stand for this node (ops/tensor.ts: dispose frees its buffer at zero). */
+  holders = 0;
   private constructor(
     readonly op: Op,
     readonly dtype: DType,
@@ -163,7 +178,8 @@ export class Node {
         }
       }
     }
-    const n = new Node(op, dtype, Object.freeze([...shape]), Object.freeze([...src]), arg, text);
+    // A frozen shape (another node's) is shared as it is.
+    const n = new Node(op, dtype, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), Object.freeze([...src]), arg, text);
     const ref = new WeakRef(n);
     if (e === undefined) table.set(h, ref);
     else if (!Array.isArray(e)) table.set(h, e.deref() === undefined ? ref : [e, ref]);

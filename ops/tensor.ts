@@ -16,9 +16,6 @@ import { formatTensor } from './format.ts';
 
 export type NestedArray = number | boolean | NestedArray[];
 
-/** How many live tensors stand for each node, so dispose() frees a buffer only when no other
- * tensor (e.g. the result of a reshape to the same shape) still holds it. */
-const holders = new WeakMap<Node, number>();
 /** The values last read back for a node (so toString can show them without a readback). */
 const lastRead = new WeakMap<Node, TypedArray>();
 
@@ -30,8 +27,10 @@ export class Tensor {
   /** @internal the graph node this tensor currently stands for */
   get node(): Node { return this._node; }
   set node(n: Node) {
-    if (this._node) holders.set(this._node, (holders.get(this._node) ?? 1) - 1);
-    holders.set(n, (holders.get(n) ?? 0) + 1);
+    // How many tensors stand for each node (Node.holders), so dispose() frees a buffer only when no
+    // other tensor (e.g. the result of a reshape to the same shape) still holds it.
+    if (this._node) this._node.holders--;
+    n.holders++;
     this._node = n;
   }
 
@@ -127,8 +126,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const left = (holders.get(this._node) ?? 1) - 1;
-    holders.set(this._node, left);
+    const left = --this._node.holders;
     if (this._node.op === 'input' && left <= 0) unbindStorage(this._node);
   }
 
