@@ -69,6 +69,9 @@ test('kernels match the cpu backend (one flush for all cases)', async () => {
       tf.addN([a, a, a]), tf.pow(absA, c), tf.floorDiv(tf.tensor1d([7, -7, 5], 'int32'), tf.tensor1d([2, 2, -3], 'int32')),
       tf.mod(tf.tensor1d([7, -7, 5], 'int32'), tf.tensor1d([2, 2, -3], 'int32')), tf.step(tf.tensor1d([NaN, 1, -2]), 0.5),
       tf.prelu(a, tf.fill([4], 0.2)), tf.erf(a), tf.expm1(tf.mul(a, 1e-3)), f(tf.isNaN(tf.tensor1d([NaN, 1]))),
+      tf.atan2(a, c), tf.atan2(tf.tensor1d([1, -1, 0, NaN, 2, -3]), tf.tensor1d([0, 0, 0, 0, NaN, -1])), tf.atan2(tf.tensor1d([3, -7], 'int32'), tf.tensor1d([-2, 1], 'int32')),
+      tf.gather(x4, tf.tensor2d([1, 0, 0, 4, 2, 2], [2, 3], 'int32'), 2, 1), tf.gather(a, tf.tensor2d([3, 0, 1, 1, 2, 0], [3, 2], 'int32'), 1, 1),
+      tf.gather(tf.relu(x4), tf.tensor2d([0, 4, 3, 1, 1, 0, 2, 2], [2, 4], 'int32'), 2, -1),
     ];
     // Gradient kernels through tfjs's own gradient functions.
     const g = tf.grads((xx: T, ww: T) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))));
@@ -76,7 +79,8 @@ test('kernels match the cpu backend (one flush for all cases)', async () => {
     const gp = tf.grad((xx: T) => tf.add(tf.sum(tf.square(tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid'))), tf.sum(tf.avgPool(xx as tf.Tensor4D, 3, 2, 'same'))));
     const ge = tf.grad((xx: T) => tf.sum(tf.elu(xx)));
     const gg = tf.grad((t: T) => tf.sum(tf.square(tf.gather(t, idx))));
-    out.push(...g([x4, w]), ...gd([x4, dw]), gp(x4), ge(a), gg(a));
+    const ga = tf.grads((y: T, xx: T) => tf.sum(tf.atan2(y, xx)));
+    out.push(...g([x4, w]), ...gd([x4, dw]), gp(x4), ge(a), gg(a), ...ga([a, tf.add(c, 0.3)]));
     return out;
   };
   const want = await on('cpu', cases), got = await on('tessera', cases);
