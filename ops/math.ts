@@ -76,7 +76,8 @@ export function atan2(y: TensorLike, x: TensorLike): Tensor {
   const q = atan(div(Y, where(x0, 1, X)));
   const neg0 = lt(X, 0), yNeg = lt(Y, 0);
   const main = where(neg0, where(yNeg, sub(q, Math.PI), add(q, Math.PI)), q);
-  return where(x0, where(gt(Y, 0), Math.PI / 2, where(yNeg, -Math.PI / 2, 0)), main);
+  // On x = 0: ±π/2, 0 for y = 0, NaN for NaN (as Math.atan2(NaN, 0); not y·0: drivers may fold that to 0).
+  return where(x0, where(gt(Y, 0), Math.PI / 2, where(yNeg, -Math.PI / 2, where(isnan(Y), Y, 0))), main);
 }
 /** asin(x) = atan2(x, sqrt(1 - x²)). */
 export const asin = (x: TensorLike) => { const t = f(x, 'asin'); return atan2(t, sqrt(sub(1, mul(t, t)))); };

@@ -23,9 +23,13 @@ import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
 import { bindStorage, currentEpoch, hasStorage, setPool, Storage, storageOf, unbindStorage } from './storage.ts';
 import { borrowedError, guardBorrowed, needsValidation } from './external.ts';
+import { MAX_REPLAYS, packHostScalars, packStorage, recordReplay, replayParams, walkGraph, type Pack, type RealizeOptions, type Replay, type RootRef, type Walk } from './replay.ts';
+import { isParamConst } from '../codegen/expr.ts';
 
 export interface Engine {
   dev: Device; pool: BufferPool; pipelines: PipelineCache; programs: Map<string, Promise<Program>>;
+  /** Plans of graphs realized before, by raw structure (runtime/replay.ts). */
+  replays: Map<string, Replay>;
   /** The device epoch it was made in (storage.ts): work for a lost device fails instead of mixing buffers of two devices. */
   epoch: number;
 }
@@ -40,7 +44,7 @@ onDeviceLost(() => { engineP = null; ready = null; counters.liveBuffers = 0; cou
 function makeEngine(dev: Device): Engine {
   const pool = new BufferPool(dev.gpu);
   setPool(pool);
-  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map(), epoch: currentEpoch() };
+  const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map(), replays: new Map(), epoch: currentEpoch() };
   if (globalOptions.schedule === undefined || globalOptions.schedule === tunerOf) globalOptions.schedule = tunerOf = (k) => chooseSchedule(k, e);
   if (globalOptions.later === undefined || globalOptions.later === laterOf) globalOptions.later = laterOf = (k) => tunedLater(k, e);
   return ready = e;
@@ -163,13 +167,14 @@ export function checkNotTraced(nodes: readonly Node[]): void {
 /**
  * Realizes `nodes`: returns, for each, an input node bound to a buffer holding its value, and
  * (when `read`) the values copied back to the host, all with one submit. While a batch of
- * `realizeSoon` is open, the call joins it.
+ * `realizeSoon` is open, the call joins it (without `opts`). A graph of a raw structure realized
+ * before is replayed from its plan (runtime/replay.ts).
  */
-export function realize(nodes: readonly Node[], read = false): Promise<Realized> {
+export function realize(nodes: readonly Node[], read = false, opts: RealizeOptions = {}): Promise<Realized> {
   if (soon) return joinSoon(nodes, read);
   // A batch already running may be computing nodes of this graph: wait, then substitute them.
-  if (running) return running.then(() => realize(nodes, read));
-  return trackCall(() => realizeNow(nodes, read));
+  if (running) return running.then(() => realize(nodes, read, opts));
+  return trackCall(() => realizeNow(nodes, read, opts));
 }
 
 /**
@@ -229,11 +234,66 @@ async function cutLongGraph(roots: readonly Node[]): Promise<boolean> {
   return true;
 }
 
-async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Realized> {
+/** True for a node realized earlier whose buffer is still alive (substituteRealized replaces it). */
+const isRealized = (n: Node) => { const r = realizedAs.get(n); return !!r && hasStorage(r); };
+/** Stops a replay walk: a node realized earlier, or a trace's placeholder (realize reports it). */
+const notReplayable = (n: Node) => (n.op === 'input' ? tracers.has(n) : isRealized(n));
+
+/** The replay walk of `nodes` under the current options; null when the graph cannot be replayed. */
+function walkFor(nodes: readonly Node[], opts: RealizeOptions): Walk | null {
+  const prefix = `${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${globalOptions.maxBuffers ?? ''}:${opts.packScalars ? 'pack' : ''}:`;
+  return walkGraph(nodes, prefix, opts, notReplayable, lazyGraphLimits);
+}
+
+/** Runs a recorded plan on the inputs of walk `w`; null (nothing done) when it does not apply. */
+function replay(e: Engine, r: Replay, w: Walk, nodes: readonly Node[], read: ReadMask, op: string): Promise<Realized> | null {
+  const params = replayParams(r, w);
+  if (!params) return null;
+  const packs: Storage[] = [];
+  const storages = r.inputs.map((ref) => {
+    if (typeof ref === 'number') return storageOf(w.inputs[ref]!, op); // throws for a disposed input, as realize does
+    const s = packStorage(ref.pack.map((i) => w.inputs[i]!), ref.dtype).retain();
+    packs.push(s);
+    return s;
+  });
+  if (needsValidation(storages)) { for (const s of packs) s.release(); return null; } // borrowed buffers: the validated path
+  e.replays.delete(w.key); // keep the map in least-recently-used order
+  e.replays.set(w.key, r);
+  counters.replays++;
+  counters.programCacheHits++;
+  let result: ReturnType<typeof runPlan>;
+  try {
+    result = runPlan(e, r.program, r.roots, storages, read, params, true);
+  } finally {
+    for (const s of packs) s.release(); // the encoded work reads it; its buffer goes back to the pool
+  }
+  const outs = finishRoots(nodes, result.nodes);
+  return (result.data ?? Promise.resolve(undefined)).then((data) => ({ nodes: outs, data }));
+}
+
+/** The results for `nodes`: an input stays its own node; others are remembered as realized. */
+function finishRoots(nodes: readonly Node[], out: readonly Node[]): Node[] {
+  // An input stays its own node: a fresh alias would keep the buffer alive (until collected) after dispose().
+  return out.map((o, i) => {
+    if (nodes[i]!.op === 'input') { unbindStorage(o); return nodes[i]!; }
+    realizedAs.set(nodes[i]!, o);
+    return o;
+  });
+}
+
+async function realizeNow(nodes: readonly Node[], read: ReadMask, opts: RealizeOptions = {}): Promise<Realized> {
   // Before the first await: a dispose() right after this call cannot free what it reads.
   const op = read ? 'data' : 'realize';
+  const ready = engineIfReady();
+  const walk = ready ? walkFor(nodes, opts) : null;
+  const known = walk && ready!.replays.get(walk.key);
+  if (known) {
+    const done = replay(ready!, known, walk!, nodes, read, op);
+    if (done) return done;
+  }
   let subst = substituteRealized(nodes);
-  let roots = runPasses(subst);
+  let packed = opts.packScalars ? packHostScalars(subst) : { roots: subst, packs: [] as Pack[] };
+  let roots = runPasses(packed.roots);
   let inputs = inputsOf(roots);
   checkNotTraced(inputs);
   let storages = inputs.map((n) => storageOf(n, op)); // throws for disposed inputs, before any GPU work
@@ -242,12 +302,16 @@ async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Reali
   const held = [...storages];
   for (const s of held) s.retain();
   let result: ReturnType<typeof execute>;
+  let cut = false;
   try {
     const e = await engine();
     checkBindingLimit(nodes, e.dev.caps.maxBindingSize); // on the user's graph: the error names the op called
     if (await cutLongGraph(subst)) {
+      cut = true;
+      for (const p of packed.packs) unbindStorage(p.node);
       subst = substituteRealized(nodes);
-      roots = runPasses(subst);
+      packed = opts.packScalars ? packHostScalars(subst) : { roots: subst, packs: [] };
+      roots = runPasses(packed.roots);
       inputs = inputsOf(roots);
       storages = inputs.map((n) => storageOf(n, op));
       for (const s of storages) { s.retain(); held.push(s); }
@@ -255,19 +319,25 @@ async function realizeNow(nodes: readonly Node[], read: ReadMask): Promise<Reali
     const compute = [...new Set(roots.filter((r) => !aliasOf(r)))];
     const program = await programFor(e, compute, inputs, globalOptions);
     const guard = guardBorrowed(e, storages);
-    result = execute(e, program, roots, compute, storages, inputs, read, paramValues(compute));
+    const refs = rootRefs(roots, compute, inputs);
+    const params = paramValues(compute);
+    result = runPlan(e, program, refs, storages, read, params, true);
+    // The plan, for the next graph of this raw structure (the engine may have been made meanwhile).
+    const w = walk ?? (ready ? null : walkFor(nodes, opts));
+    if (w && !cut && !guard && e.epoch === currentEpoch()) {
+      const r = recordReplay(w, program, inputs, packed.packs, refs, toposort(compute).filter(isParamConst), params);
+      if (r) {
+        if (e.replays.size >= MAX_REPLAYS) e.replays.delete(e.replays.keys().next().value!);
+        e.replays.set(w.key, r);
+      }
+    }
     // A borrowed buffer's misuse shows as a validation error of the submit: submit inside the scope.
     if (guard) { submitOpen(); await guard(result.nodes); }
   } finally {
     for (const s of held) s.release();
+    for (const p of packed.packs) unbindStorage(p.node); // the encoded work reads it; its buffer goes back to the pool
   }
-  // An input stays its own node: a fresh alias would keep the buffer alive (until collected) after dispose().
-  const outs = result.nodes.map((out, i) => {
-    if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
-    realizedAs.set(nodes[i]!, out);
-    return out;
-  });
-  return { nodes: outs, data: await result.data };
+  return { nodes: finishRoots(nodes, result.nodes), data: await result.data };
 }
 
 /**
@@ -288,11 +358,7 @@ export function realizeIfCompiled(nodes: readonly Node[]): Node[] | null {
   if (!program || needsValidation(storages)) return null;
   counters.programCacheHits++;
   const result = execute(e, program, roots, compute, storages, inputs, false, paramValues(compute));
-  return result.nodes.map((out, i) => {
-    if (nodes[i]!.op === 'input') { unbindStorage(out); return nodes[i]!; }
-    realizedAs.set(nodes[i]!, out);
-    return out;
-  });
+  return finishRoots(nodes, result.nodes);
 }
 
 /**
@@ -304,8 +370,22 @@ export function realizeIfCompiled(nodes: readonly Node[]): Node[] | null {
  */
 export function execute(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[], inputs: readonly Node[],
   read: ReadMask, params?: Float32Array, fresh = true): { nodes: Node[]; data?: Promise<TypedArray[]> } {
+  return runPlan(e, program, rootRefs(roots, compute, inputs), storages, read, params, fresh);
+}
+
+/** Where each root's result comes from: the input it aliases (its slot) or its compute output. */
+export function rootRefs(roots: readonly Node[], compute: readonly Node[], inputs: readonly Node[]): RootRef[] {
+  return roots.map((r) => {
+    const alias = aliasOf(r);
+    return alias ? { dtype: r.dtype, shape: r.shape, input: inputs.indexOf(alias) } : { dtype: r.dtype, shape: r.shape, compute: compute.indexOf(r) };
+  });
+}
+
+/** execute, with the roots given by where their results come from (a recorded plan holds no nodes). */
+function runPlan(e: Engine, program: Program, roots: readonly RootRef[], storages: readonly Storage[], read: ReadMask,
+  params: Float32Array | undefined, fresh: boolean): { nodes: Node[]; data?: Promise<TypedArray[]> } {
   if (e.epoch !== currentEpoch()) throw deviceLostError('realize'); // lost while this work was being compiled
-  const work = () => encodeWork(e, program, roots, compute, storages, inputs, read, params, fresh);
+  const work = () => encodeWork(e, program, roots, storages, read, params, fresh);
   const { value: { nodes, made, staging }, error } = scoped(e.dev.gpu, work, needsValidation(storages) ? borrowedError : undefined);
   // A failed allocation leaves invalid buffers: results report the error, and the pool drops what it keeps.
   error.then((err) => { if (err) { for (const s of made) s.error = err; e.pool.trim(); } });
@@ -328,19 +408,18 @@ export function execute(e: Engine, program: Program, roots: readonly Node[], com
 }
 
 /** Encodes `program` into the open command encoder (runtime/submit.ts), and the readbacks of `read`. */
-function encodeWork(e: Engine, program: Program, roots: readonly Node[], compute: readonly Node[], storages: readonly Storage[],
-  inputs: readonly Node[], read: ReadMask, params: Float32Array | undefined, fresh: boolean) {
+function encodeWork(e: Engine, program: Program, roots: readonly RootRef[], storages: readonly Storage[],
+  read: ReadMask, params: Float32Array | undefined, fresh: boolean) {
   // Writes through the queue (uploads, parameters) first: they submit the open encoder before it is taken.
   const inBufs = storages.map((s) => s.binding(ensureUploaded(e, s)));
   program.writeParams(e.dev, params);
   if (fresh && program.steps.length) submitOpen(); // new kernels start a new submit; a readback alone joins the open one
   const encoder = encoderFor(e.dev.gpu);
   const outBufs = program.encode(e.dev, e.pool, encoder, inBufs, params);
-  const made = new Map<Node, Storage>();
+  const made = new Map<number, Storage>();
   const result: Node[] = roots.map((r) => {
-    const alias = aliasOf(r);
-    let s = alias ? storages[inputs.indexOf(alias)] : made.get(r);
-    if (!s) { s = new Storage(r.dtype, numel(r.shape), null); s.buffer = outBufs[compute.indexOf(r)]!; made.set(r, s); }
+    let s = r.input !== undefined ? storages[r.input] : made.get(r.compute!);
+    if (!s) { s = new Storage(r.dtype, numel(r.shape), null); s.buffer = outBufs[r.compute!]!; made.set(r.compute!, s); }
     const out = inputNode(r.dtype, r.shape, 'realized');
     bindStorage(out, s);
     return out;

@@ -6,6 +6,8 @@ export interface Stats {
   pipelineCacheHits: number;
   programsCompiled: number;
   programCacheHits: number;
+  /** Realizations run from the recorded plan of an earlier graph of the same raw structure (no graph passes; runtime/replay.ts). */
+  replays: number;
   bytesAllocated: number;
   liveBuffers: number;
   uploads: number;
@@ -18,13 +20,13 @@ export interface Stats {
   kernelsSwapped: number;
 }
 export const counters: Stats = {
-  dispatches: 0, submits: 0, kernelsCompiled: 0, pipelineCacheHits: 0, programsCompiled: 0, programCacheHits: 0,
+  dispatches: 0, submits: 0, kernelsCompiled: 0, pipelineCacheHits: 0, programsCompiled: 0, programCacheHits: 0, replays: 0,
   bytesAllocated: 0, liveBuffers: 0, uploads: 0, readbacks: 0, tuningQueued: 0, kernelsTuned: 0, kernelsSwapped: 0,
 };
 /** A snapshot of the runtime counters. */
 export const stats = (): Stats => ({ ...counters });
 export function resetStats(): void {
-  for (const k of ['dispatches', 'submits', 'kernelsCompiled', 'pipelineCacheHits', 'programsCompiled', 'programCacheHits', 'uploads', 'readbacks', 'kernelsTuned', 'kernelsSwapped'] as const) counters[k] = 0;
+  for (const k of ['dispatches', 'submits', 'kernelsCompiled', 'pipelineCacheHits', 'programsCompiled', 'programCacheHits', 'replays', 'uploads', 'readbacks', 'kernelsTuned', 'kernelsSwapped'] as const) counters[k] = 0;
 }
 
 /** TESSERA_DEBUG=wgsl,ir,kernels,tune (env in Node, globalThis.TESSERA_DEBUG in a browser). */

@@ -26,7 +26,7 @@ test('elementwise math matches Math.* and the interpreter; gradients match finit
   for (const [name, f, ref, vals] of cases) close(await f(f32(vals)).data(), vals.map((v) => Math.fround(ref(Math.fround(v)))), name, { rtol: 2e-6, atol: 1e-7 });
   // numpy rounds halves to even
   close(await ts.round(f32([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.4, -2.6, 3])).data(), [-2, -2, -0, 0, 2, 2, 2, -3, 3], 'round half to even');
-  const ys = [1, 1, -1, -1, 0, 0, 2, -3, 0.5], xq = [1, -1, 1, -1, 1, -1, 0, 0, 0];
+  const ys = [1, 1, -1, -1, 0, 0, 2, -3, 0.5, NaN, NaN, 1, 0], xq = [1, -1, 1, -1, 1, -1, 0, 0, 0, 0, 1, NaN, 0];
   close(await ts.atan2(f32(ys), f32(xq)).data(), ys.map((y, i) => Math.atan2(y, xq[i]!)), 'atan2 quadrants', { rtol: 2e-6, atol: 1e-7 });
   const special = f32([NaN, Infinity, -Infinity, 1, 0]);
   assert.equal(Array.from(await ts.isnan(special).data()), [1, 0, 0, 0, 0]);

@@ -69,6 +69,9 @@ test('kernels match the cpu backend (one flush for all cases)', async () => {
       tf.addN([a, a, a]), tf.pow(absA, c), tf.floorDiv(tf.tensor1d([7, -7, 5], 'int32'), tf.tensor1d([2, 2, -3], 'int32')),
       tf.mod(tf.tensor1d([7, -7, 5], 'int32'), tf.tensor1d([2, 2, -3], 'int32')), tf.step(tf.tensor1d([NaN, 1, -2]), 0.5),
       tf.prelu(a, tf.fill([4], 0.2)), tf.erf(a), tf.expm1(tf.mul(a, 1e-3)), f(tf.isNaN(tf.tensor1d([NaN, 1]))),
+      tf.atan2(a, c), tf.atan2(tf.tensor1d([1, -1, 0, NaN, 2, -3]), tf.tensor1d([0, 0, 0, 0, NaN, -1])), tf.atan2(tf.tensor1d([3, -7], 'int32'), tf.tensor1d([-2, 1], 'int32')),
+      tf.gather(x4, tf.tensor2d([1, 0, 0, 4, 2, 2], [2, 3], 'int32'), 2, 1), tf.gather(a, tf.tensor2d([3, 0, 1, 1, 2, 0], [3, 2], 'int32'), 1, 1),
+      tf.gather(tf.relu(x4), tf.tensor2d([0, 4, 3, 1, 1, 0, 2, 2], [2, 4], 'int32'), 2, -1),
     ];
     // Gradient kernels through tfjs's own gradient functions.
     const g = tf.grads((xx: T, ww: T) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))));
@@ -76,7 +79,8 @@ test('kernels match the cpu backend (one flush for all cases)', async () => {
     const gp = tf.grad((xx: T) => tf.add(tf.sum(tf.square(tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid'))), tf.sum(tf.avgPool(xx as tf.Tensor4D, 3, 2, 'same'))));
     const ge = tf.grad((xx: T) => tf.sum(tf.elu(xx)));
     const gg = tf.grad((t: T) => tf.sum(tf.square(tf.gather(t, idx))));
-    out.push(...g([x4, w]), ...gd([x4, dw]), gp(x4), ge(a), gg(a));
+    const ga = tf.grads((y: T, xx: T) => tf.sum(tf.atan2(y, xx)));
+    out.push(...g([x4, w]), ...gd([x4, dw]), gp(x4), ge(a), gg(a), ...ga([a, tf.add(c, 0.3)]));
     return out;
   };
   const want = await on('cpu', cases), got = await on('tessera', cases);
@@ -125,7 +129,7 @@ test('MLP (dense-BN-relu-dense-softmax, Adam): same losses as cpu; steps hit the
   assert.ok(warm.hits > 0 && warm.submits <= 5, JSON.stringify(warm));
 });
 
-test('fit with several steps per epoch: one program per step, the same every epoch (no compile after the first epoch)', async () => {
+test('fit with several steps per epoch: one program per step, the same every epoch (no compile, every step replayed)', async () => {
   await tf.setBackend('tessera');
   const m = tfl.sequential({ layers: [tfl.layers.dense({ units: 8, activation: 'relu', inputShape: [5] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
   m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
@@ -134,7 +138,7 @@ test('fit with several steps per epoch: one program per step, the same every epo
     const s0 = stats();
     await m.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
     const s1 = stats();
-    return { compiled: s1.programsCompiled - s0.programsCompiled, submits: s1.submits - s0.submits };
+    return { compiled: s1.programsCompiled - s0.programsCompiled, submits: s1.submits - s0.submits, hits: s1.programCacheHits - s0.programCacheHits, replays: s1.replays - s0.replays };
   };
   await epoch(); // the first steps create the optimizer's state
   await epoch();
@@ -142,6 +146,8 @@ test('fit with several steps per epoch: one program per step, the same every epo
     const warm = await epoch();
     assert.is(warm.compiled, 0, 'a step recorded while the step before still runs has the same structure');
     assert.ok(warm.submits <= 4 + 1, `4 steps, one submit each, and the epoch's log read: ${JSON.stringify(warm)}`);
+    // Every realization replays its recorded plan: no graph passes, no rebuilt graph (runtime/replay.ts).
+    assert.ok(warm.replays >= 5 && warm.replays === warm.hits, `every step and read replayed: ${JSON.stringify(warm)}`);
   }
   tf.dispose([x, y]);
   m.dispose();

@@ -19,12 +19,8 @@
  * after the next flush, which covers that work.
  */
 import { TesseraError } from '../../ir/error.ts';
-import { hostArray, type DType } from '../../ir/dtype.ts';
-import { Node, toposort } from '../../ir/node.ts';
-import { numel } from '../../ir/shape.ts';
-import { reshape, slice } from '../../ops/movement.ts';
-import { fromHost, Tensor } from '../../ops/tensor.ts';
-import { hostDataOf } from '../../runtime/storage.ts';
+import { Node } from '../../ir/node.ts';
+import { Tensor } from '../../ops/tensor.ts';
 import { realize, realizeIfCompiled } from '../../runtime/engine.ts';
 import type { Entry } from './backend.ts';
 
@@ -90,9 +86,8 @@ export class Flusher {
 
   private async realizeBatch(batch: Batch): Promise<void> {
     if (!batch.entries.length) return;
-    const packed = packScalars(batch.nodes);
     try {
-      const out = await realizeInGroups(packed.roots);
+      const out = await realizeInGroups(batch.nodes);
       batch.entries.forEach((e, i) => { if (!e.t.isDisposed) e.t.node = out[i]!; });
       this.done(batch, out);
     } catch (err) {
@@ -100,14 +95,14 @@ export class Flusher {
       throw err;
     } finally {
       this.queued.splice(this.queued.indexOf(batch), 1);
-      for (const t of packed.packs) t.dispose();
     }
   }
 
   /**
    * A batch is computed: later lazy work (later batches, and kernels recorded meanwhile) read its
    * lazy nodes; they now read its results. The results are held until that work is computed too
-   * (tfjs may dispose a root meanwhile): until the next flush, like a deferred free.
+   * (tfjs may dispose a root meanwhile): until the next flush, like a deferred free. A result no
+   * live tensor holds is freed then.
    */
   private done(batch: Batch, out: readonly Node[]): void {
     const results = new Map(batch.nodes.map((n, i) => [n, out[i]!]));
@@ -118,8 +113,10 @@ export class Flusher {
     }
     const fresh = [...this.fresh], now = substitute(fresh.map((e) => e.t.node), results);
     fresh.forEach((e, i) => { e.t.node = now[i]!; });
-    if (this.queued.length > 1 || this.fresh.size) this.toFree.push(...out.map((n) => new Tensor(n)));
-    else for (const t of this.toFree.splice(0)) t.dispose(); // no lazy work is left to read them
+    // Held also frees the results of roots tfjs disposed before they were computed (else only the collector would).
+    const held = out.map((n) => new Tensor(n));
+    if (this.queued.length > 1 || this.fresh.size) this.toFree.push(...held);
+    else for (const t of [...this.toFree.splice(0), ...held]) t.dispose(); // no lazy work is left to read them
   }
 
   /** Reads an entry's values; reads requested in the same tick share one flush and one readback. */
@@ -166,34 +163,15 @@ export class Flusher {
  */
 async function realizeInGroups(roots: Node[]): Promise<Node[]> {
   try {
-    return (await realize(roots)).nodes;
+    // tfjs writes many scalars per step (learning rates, Adam's beta powers, loss weights), each its
+    // own tensor: packed, a fused kernel binds one buffer for them instead of one each.
+    return (await realize(roots, false, { packScalars: true })).nodes;
   } catch (err) {
     if (!(err instanceof TesseraError && err.op === 'schedule') || roots.length < 2) throw err;
     const half = Math.ceil(roots.length / 2);
     const a = await realizeInGroups(roots.slice(0, half));
     return [...a, ...await realizeInGroups(roots.slice(half))];
   }
-}
-
-/**
- * tfjs writes many scalars per step (learning rates, Adam's beta powers, loss weights), each its
- * own input buffer: a fused kernel would bind a buffer per scalar. They are packed into one input
- * per dtype, read as views; they stay inputs (not constants), so every step has the same structure.
- */
-function packScalars(roots: Node[]): { roots: Node[]; packs: Tensor[] } {
-  const byDtype = new Map<DType, Node[]>();
-  for (const n of toposort(roots))
-    if (n.op === 'input' && numel(n.shape) === 1 && hostDataOf(n)) byDtype.set(n.dtype, [...(byDtype.get(n.dtype) ?? []), n]);
-  const swap = new Map<Node, Node>(), packs: Tensor[] = [];
-  for (const [dtype, scalars] of byDtype) {
-    if (scalars.length < 2) continue;
-    const data = hostArray(dtype, scalars.length);
-    scalars.forEach((n, i) => { data[i] = hostDataOf(n)![0]!; });
-    const pack = fromHost(data, dtype, [scalars.length], 'tfjs-scalars');
-    packs.push(pack);
-    scalars.forEach((n, i) => swap.set(n, reshape(slice(pack, [i], [i + 1]), n.shape).node));
-  }
-  return { roots: substitute(roots, swap), packs };
 }
 
 /** `roots` with every node found in `memo` replaced by its result (the graph below it is not visited). */

@@ -1,6 +1,7 @@
-/** Elementwise tfjs kernels: arithmetic, comparisons, math functions, Select, Cast, ClipByValue. */
+/** Elementwise tfjs kernels: arithmetic, comparisons, math functions (Atan2 too), Select, Cast, ClipByValue. */
 import type { DataType } from '@tensorflow/tfjs-core';
 import * as E from '../../../ops/elementwise.ts';
+import * as M from '../../../ops/math.ts';
 import { Tensor } from '../../../ops/tensor.ts';
 import { tesseraDtype } from '../backend.ts';
 import { kernel, list } from '../kernel.ts';
@@ -41,6 +42,8 @@ const binary: Record<string, Bin> = {
   LessEqual: E.le,
   LogicalAnd: E.logicalAnd,
   LogicalOr: E.logicalOr,
+  // as tfjs: int32 operands give int32 (truncated)
+  Atan2: (a, b) => (isInt(a) && isInt(b) ? E.castTo(M.atan2(a, b), 'int32') : M.atan2(a, b)),
 };
 
 const unary: Record<string, Un> = {
