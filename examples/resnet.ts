@@ -4,20 +4,32 @@
  * global average pooling and a softmax head. BatchNormalization trains on batch statistics and
  * keeps moving ones (updated inside the one jitted train step); evaluate and predict use the moving
  * statistics. The model is saved (architecture JSON + safetensors) and reloaded, and the reloaded
- * copy must score the same. Reaches ≥ 98.5% held out. The moving statistics use momentum 0.9
- * (Keras's default 0.99 averages over ~100 steps, longer than the weights of this short run stay put).
+ * copy must score the same. The moving statistics use momentum 0.9 (Keras's default 0.99 averages
+ * over ~100 steps, longer than the weights of this short run stay put). Adam's learning rate
+ * follows a cosine decay over the run (nn.cosineDecay: computed in the jitted step, no retrace).
  *
- * Run: npx tsx examples/resnet.ts
+ * The choices (width 24, 12 epochs, cosine decay; random ±1-pixel shifts were tried and lowered
+ * validation accuracy, 98.3% -> 96.9%, so there is no augmentation) were made on a validation
+ * split of the training data, never on the test split: `--validate` reruns that (trains on 80% of
+ * the training split, reports the other 20%). Without it, the model trains on the whole training
+ * split and the held-out test split is measured once, at the end.
+ *
+ * Run: npx tsx examples/resnet.ts   (or: npx tsx examples/resnet.ts --validate)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nn, seed, type Tensor } from '../index.ts';
-import { digitsSplit } from './data.ts';
+import { digitsSplit, tensors, trainTestSplit } from './data.ts';
 
 seed(11);
 const t0 = performance.now();
-const { test, tr, te } = await digitsSplit();
+const validate = process.argv.includes('--validate');
+const split = await digitsSplit();
+// --validate: hold 20% of the training split out as validation data; the test split stays unread.
+const { train, test } = validate ? trainTestSplit(split.train, 0.2, 7) : split;
+const [tr, te] = validate ? [tensors(train, true), tensors(test, true)] : [split.tr, split.te];
+const heldOut = validate ? 'validation' : 'held-out test';
 
 function residualBlock(x: nn.SymbolicTensor, filters: number, stride: number): nn.SymbolicTensor {
   let h = new nn.Conv2D(filters, 3, { strides: stride, padding: 'same', useBias: false }).call(x);
@@ -29,18 +41,20 @@ function residualBlock(x: nn.SymbolicTensor, filters: number, stride: number): n
   return new nn.ReLU().call(new nn.Add().call([h, shortcut]));
 }
 
+const width = 24, epochs = 12, batchSize = 64;
 const input = nn.input({ shape: [64], name: 'pixels' });
 let h = new nn.Reshape([8, 8, 1]).call(input);
-h = new nn.ReLU().call(new nn.BatchNormalization({ momentum: 0.9 }).call(new nn.Conv2D(16, 3, { padding: 'same', useBias: false }).call(h)));
-h = residualBlock(h, 16, 1);
-h = residualBlock(h, 32, 2);
+h = new nn.ReLU().call(new nn.BatchNormalization({ momentum: 0.9 }).call(new nn.Conv2D(width, 3, { padding: 'same', useBias: false }).call(h)));
+h = residualBlock(h, width, 1);
+h = residualBlock(h, 2 * width, 2);
 const out = new nn.Dense(10, { activation: 'softmax' }).call(new nn.GlobalAveragePooling2D().call(h));
 const model = nn.model({ inputs: input, outputs: out, name: 'resnet_digits' });
-model.compile({ optimizer: nn.adam({ learningRate: 0.003 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+const learningRate = nn.cosineDecay({ initialLearningRate: 0.003, decaySteps: epochs * Math.ceil(train.samples / batchSize) });
+model.compile({ optimizer: nn.adam({ learningRate }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 model.summary();
-await model.fit(tr.x, tr.y, { epochs: 8, batchSize: 64, verbose: 2 });
+await model.fit(tr.x, tr.y, { epochs, batchSize, verbose: 2 });
 const [loss, accuracy] = (await model.evaluate(te.x, te.y, { batchSize: 512 })) as number[];
-console.log(`held-out: ${test.samples} samples, loss ${loss!.toFixed(4)}, accuracy ${(accuracy! * 100).toFixed(2)}%   (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(`${heldOut}: ${test.samples} samples, loss ${loss!.toFixed(4)}, accuracy ${(accuracy! * 100).toFixed(2)}%   (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 // predict uses the moving statistics too; a saved and reloaded model gives the same predictions.
 const dir = await mkdtemp(join(tmpdir(), 'tessera-resnet-'));
@@ -53,4 +67,4 @@ try {
   console.log(`saved and reloaded: ${same ? 'identical predictions' : 'PREDICTIONS DIFFER'}`);
   if (!same) process.exitCode = 1;
 } finally { await rm(dir, { recursive: true, force: true }); }
-if (accuracy! < 0.985) { console.error('held-out accuracy is below 98.5%'); process.exitCode = 1; }
+if (!validate && accuracy! < 0.985) { console.error('held-out accuracy is below 98.5%'); process.exitCode = 1; }

@@ -1,7 +1,8 @@
 /**
  * Transformer building blocks for the examples and benchmarks, as functional-API graphs of
  * ordinary layers: a pre-norm block (x + MHA(LN(x)), then x + FFN(LN(x))) and a small GPT
- * (token embedding + learned positions, blocks, final norm, a projection to the vocabulary).
+ * (token embedding + learned positions, blocks, final norm, a projection to the vocabulary), with
+ * optional dropout on the embeddings and on each residual branch (GPT-2's places).
  */
 import { nn } from '../index.ts';
 
@@ -17,13 +18,14 @@ export function transformerBlock(x: nn.SymbolicTensor, o: BlockOptions): nn.Symb
   return new nn.Add().call([h, drop(ff)]);
 }
 
-export interface GptOptions { vocab: number; context: number; dModel: number; blocks: number; heads: number; ffn: number }
+export interface GptOptions { vocab: number; context: number; dModel: number; blocks: number; heads: number; ffn: number; dropout?: number }
 
 /** A character GPT: ids [batch, context] -> next-token logits [batch, context, vocab]. */
 export function gpt(o: GptOptions): nn.FunctionalModel {
   const ids = nn.input({ shape: [o.context], name: 'ids' });
   let x = new nn.PositionalEmbedding(o.context).call(new nn.Embedding(o.vocab, o.dModel).call(ids));
-  for (let b = 0; b < o.blocks; b++) x = transformerBlock(x, { heads: o.heads, ffn: o.ffn, causal: true });
+  if (o.dropout) x = new nn.Dropout(o.dropout).call(x);
+  for (let b = 0; b < o.blocks; b++) x = transformerBlock(x, { heads: o.heads, ffn: o.ffn, causal: true, dropout: o.dropout });
   const logits = new nn.Dense(o.vocab, { name: 'logits' }).call(new nn.LayerNormalization(1e-5).call(x));
   return nn.model({ inputs: ids, outputs: logits, name: 'gpt' });
 }
