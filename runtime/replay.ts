@@ -16,7 +16,7 @@
  */
 import { isParamConst } from '../codegen/expr.ts';
 import { hostArray, type DType } from '../ir/dtype.ts';
-import { inputNode, isElementwise, isView, Node, toposort } from '../ir/node.ts';
+import { argKey, inputNode, isElementwise, isView, Node, toposort } from '../ir/node.ts';
 import { rewrite } from '../ir/passes/rewrite.ts';
 import { numel, shapesEqual, type Shape } from '../ir/shape.ts';
 import type { Program } from './program.ts';
@@ -85,7 +85,7 @@ export function walkGraph(roots: readonly Node[], prefix: string, opts: RealizeO
     let part: string;
     if (n.op === 'input') { part = `in|${n.dtype}|${n.shape.join(',')}|${opts.packScalars && isHostScalar(n) ? 'h' : ''}`; inputs.push(n); }
     else if (isParamConst(n)) { part = 'p'; params.push(n); }
-    else part = `${n.key.slice(0, n.key.lastIndexOf('|'))}|${src}`; // op|dtype|shape|arg of the node's own key
+    else part = `${n.op}|${n.dtype}|${n.shape.join(',')}|${argKey(n.arg)}|${src}`;
     parts.push(part);
   }
   return { key: `${prefix}${parts.join(';')}=>${roots.map((r) => pos.get(r)).join(',')}`, inputs, params, folds };
