@@ -2,11 +2,8 @@
  * Issue 8: the two real ONNX models (hello_deepa, ch_ppocr_mobile_v2.0_cls) in Tessera and in
  * onnxruntime-web's WebGPU EP, on the same adapter in the same process.
  *
- * Node has no navigator.gpu: the `webgpu` package's GPU is installed as `globalThis.navigator`
- * (with its globals) before either library opens a device, so both run on one adapter, each with
- * its own GPUDevice. Two shims for ORT under Dawn-in-Node: ORT's wasm heap is a SharedArrayBuffer,
- * which Dawn's writeBuffer rejects, so such views are copied first; and V8 runs the wasm with
- * Liftoff only (the notes measured 38-84 s TurboFan first-run stalls otherwise).
+ * Both libraries share one adapter, each with its own GPUDevice (bench/ort.ts: the setup, its
+ * shims for ORT under Dawn-in-Node, and the dispatch counter).
  *
  * Per inference (each timed call: upload the input, run, read the output back, as ORT's
  * session.run does with CPU tensors): median ms, dispatches (GPUComputePassEncoder.dispatchWorkgroups
@@ -16,37 +13,11 @@
  *
  * Standalone: npx tsx bench/onnx.ts
  */
-import { setFlagsFromString } from 'node:v8';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dispatches as dispatchCount, ort } from './ort.ts';
 import { brief, BENCH_DIR, environment, fmt, heading, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
 
-setFlagsFromString('--liftoff-only');
-type Wg = { create: (o: string[]) => GPU; globals: Record<string, { prototype: object }> };
-const wg = (await import('webgpu')) as unknown as Wg;
-Object.assign(globalThis, wg.globals);
-Object.defineProperty(globalThis, 'navigator', { value: { gpu: wg.create([]) }, configurable: true, writable: true });
-
-const queue = wg.globals.GPUQueue!.prototype as GPUQueue, write = queue.writeBuffer;
-queue.writeBuffer = function (this: GPUQueue, b: GPUBuffer, off: number, data: BufferSource, dOff?: number, size?: number) {
-  if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) {
-    const copy = new Uint8Array(data.byteLength);
-    copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    data = new (data.constructor as new (b: ArrayBuffer) => ArrayBufferView)(copy.buffer) as BufferSource;
-  }
-  return write.call(this, b, off, data as GPUAllowSharedBufferSource, dOff, size);
-} as typeof queue.writeBuffer;
-let dispatches = 0;
-const pass = wg.globals.GPUComputePassEncoder!.prototype as GPUComputePassEncoder, dispatch = pass.dispatchWorkgroups;
-pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
-  dispatches++;
-  return dispatch.call(this, x, y, z);
-};
-
-const ort = await import('onnxruntime-web/webgpu');
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.wasmPaths = join(BENCH_DIR, '..', 'node_modules', 'onnxruntime-web', 'dist') + '/';
-ort.env.logLevel = 'error';
 const ts = await import('../index.ts');
 const { loadOnnx } = await import('../interop/onnx/index.ts');
 
@@ -69,17 +40,17 @@ for (const m of MODELS) {
   const input = model.inputs[0]!.name, output = model.outputs[0]!.name;
   const f = ts.jit((x: InstanceType<typeof ts.Tensor>) => model.run({ [input]: x })[output]!);
   const tessera = async () => (await f(ts.tensor(data, { shape: m.dims }))).data();
-  let d0 = dispatches;
+  let d0 = dispatchCount();
   const tOut = await tessera();
-  const tFirst = performance.now() - t0, tDisp = dispatches - d0;
+  const tFirst = performance.now() - t0, tDisp = dispatchCount() - d0;
 
   t0 = performance.now();
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, m.dims) };
   const ortRun = async () => (await session.run(feeds))[session.outputNames[0]!]!.data;
-  d0 = dispatches;
+  d0 = dispatchCount();
   const oOut = await ortRun() as Float32Array;
-  const oFirst = performance.now() - t0, oDisp = dispatches - d0;
+  const oFirst = performance.now() - t0, oDisp = dispatchCount() - d0;
   const maxDiff = Math.max(...Array.from(tOut, (v, i) => Math.abs(v - oOut[i]!)));
 
   const t = await timeInterleaved({ tessera, ort: ortRun }, { reps: 20, warmup: 3, maxMs: 20000, minReps: 5 });
