@@ -10,9 +10,8 @@
  *
  * The choices (width 24, 12 epochs, cosine decay; no augmentation: random ±1-pixel shifts, tried
  * at width 16 for 16 epochs, gave 96.9% validation accuracy against 98.3% without them in 8) were
- * made on a validation
- * split of the training data, never on the test split: `--validate` reruns that (trains on 80% of
- * the training split, reports the other 20%). Without it, the model trains on the whole training
+ * made on a validation split of the training data, never on the test split: `--validate` reruns
+ * that (trains on 80% of the training split, reports the other 20%). Without it, the model trains on the whole training
  * split and the held-out test split is measured once, at the end.
  *
  * Run: npx tsx examples/resnet.ts   (or: npx tsx examples/resnet.ts --validate)
