@@ -54,6 +54,10 @@ export const tuning = {
 };
 
 const modeNow = (): TuneMode => (tuning.enabled ? tuning.mode : 'off');
+/** The tuning mode in effect (off when tuning is disabled). */
+export const tuneModeNow = modeNow;
+/** What of the tuner's settings decides which schedules a compile starts with (part of a plan-cache key). */
+export const tuningKey = () => `${modeNow() === 'off' ? 'off' : 'on'}:${tuning.minWork}`;
 
 /** The candidate space: register blocks with direct loads (optionally several K steps per loop
  * iteration, or vec4 accumulators), and workgroup-memory tiles. Ordered so the likeliest winners are timed first, as the
