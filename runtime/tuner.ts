@@ -56,9 +56,10 @@ export const tuning = {
    * with called functions counted once per call site, as the driver inlines them) exceeds this
    * and twice the heuristic's only once the user has been quiet for `quietMs` (or awaits
    * tuningComplete()): on lavapipe such a pipeline takes seconds to build, and the device
-   * answers nothing else meanwhile, so it would stall the user's next read.
+   * answers nothing else meanwhile, so it would stall the user's next read. (lavapipe builds
+   * about 200 of these characters per millisecond: 100 000 is about half a second.)
    */
-  activeCompileSize: 200_000,
+  activeCompileSize: 100_000,
   quietMs: 1000,
 };
 
