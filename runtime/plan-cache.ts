@@ -53,7 +53,15 @@ interface Entry { format: number; key: string; plan: Plan; sum: string }
 
 type NodeModules = { fs: typeof import('node:fs/promises'); path: typeof import('node:path'); crypto: typeof import('node:crypto') };
 let modules: Promise<NodeModules> | null = null;
-const node = () => (modules ??= Promise.all([import('node:fs/promises'), import('node:path'), import('node:crypto')]).then(([fs, path, crypto]) => ({ fs, path, crypto })));
+// In a try block: bundlers for browsers leave these imports unresolved instead of failing (the cache is off there).
+const node = () => (modules ??= (async () => {
+  try {
+    const fs = await import('node:fs/promises');
+    const path = await import('node:path');
+    const crypto = await import('node:crypto');
+    return { fs, path, crypto };
+  } catch (e) { modules = null; throw e; }
+})());
 const sha256 = (crypto: NodeModules['crypto'], s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 let fingerprintP: Promise<string | null> | null = null;
