@@ -31,6 +31,7 @@ export { getDevice, recoverDevice, init, requestPreferredDevice, type Device, ty
 export { fromGPUBuffer, type FromGPUBufferOptions } from './ops/gpu-buffers.ts';
 export { flush } from './runtime/activity.ts';
 export { tuning, tuningComplete, type TuneMode } from './runtime/tuner.ts';
+export { planCache, planCacheIdle } from './runtime/plan-cache.ts';
 export { grad, valueAndGrad, vjp, jit, type Jitted, type JitOptions, type GradOptions } from './ops/transforms.ts';
 export { flatten as treeFlatten, treeMap, type PyTree } from './ops/pytree.ts';
 export { conv2d, maxPool2d, avgPool2d, slidingWindows, type Conv2dOptions, type Pool2dOptions, type Padding } from './ops/nn/conv.ts';

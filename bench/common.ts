@@ -118,7 +118,8 @@ export function target(label: string, met: boolean | null, detail: string): { la
  * The benches keep their own schedule-tuning cache (bench/results/tuning-cache.json) unless
  * TESSERA_TUNE_CACHE is set: winners tuned by test runs on a busy machine would otherwise decide
  * what is measured here. The first run tunes (its "compile ms" show it); later runs reuse. Tuning
- * is blocking here (tuned before a kernel first runs), so what is timed is tuned.
+ * is blocking here (tuned before a kernel first runs), so what is timed is tuned. The plan cache
+ * (runtime/plan-cache.ts) is off unless TESSERA_PLAN_CACHE is set, so first calls still compile.
  */
 async function configureTuning(): Promise<{ file: string; entries: number; enabled: boolean } | null> {
   type TunerModule = { tuning?: { cacheFile: string; enabled: boolean; mode?: string } };
@@ -129,6 +130,10 @@ async function configureTuning(): Promise<{ file: string; entries: number; enabl
   if (process.env.TESSERA_TUNE_CACHE === undefined) tuning.cacheFile = join(BENCH_DIR, 'results', 'tuning-cache.json');
   // Benches measure tuned kernels: tune before the first run (TESSERA_TUNE picks another mode).
   if (process.env.TESSERA_TUNE === undefined && tuning.mode !== undefined) tuning.mode = 'blocking';
+  // Benches measure compiles: no plan from an earlier run replaces one (bench/compile.ts measures the plan cache itself).
+  if (process.env.TESSERA_PLAN_CACHE === undefined) {
+    try { ((await import('../runtime/plan-cache.ts')) as { planCache: { enabled: boolean } }).planCache.enabled = false; } catch { /* an older tree */ }
+  }
   let entries = 0;
   try { entries = Object.keys(JSON.parse(readFileSync(tuning.cacheFile, 'utf8'))).length; } catch { /* none yet */ }
   return { file: tuning.cacheFile, entries, enabled: tuning.enabled };

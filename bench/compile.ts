@@ -9,6 +9,10 @@
  *  2. An eager (no jit) Adam loop of the MLP vs the jitted step, interleaved in one process.
  *  3. The JS-side compile (trace + passes + schedule + codegen, no driver) of 1..12 stacked
  *     transformer blocks, forward and forward+backward.
+ *  4. The persistent plan cache (runtime/plan-cache.ts): a 12-block training step (fwd + bwd +
+ *     AdamW, B=4 T=64 D=128) compiled in fresh processes with an empty and with a warm plan cache:
+ *     the JS-side first compile (trace, passes, then schedule + codegen or the plan; pipelines
+ *     stubbed: no driver), and the whole first call (driver included, Mesa's shader cache off).
  *
  *   npx tsx bench/compile.ts            (about 3-5 minutes on lavapipe: blocking mode tunes)
  */
@@ -23,8 +27,9 @@ import { runPasses } from '../ir/passes/index.ts';
 import { schedule } from '../ir/schedule/index.ts';
 import { generate } from '../codegen/kernels.ts';
 import { clearCodegenMemo } from '../codegen/memo.ts';
-import { engine } from '../runtime/engine.ts';
+import { engine, globalOptions, programFor } from '../runtime/engine.ts';
 import { tuneLog } from '../runtime/tuner.ts';
+import { stepInputs, transformerStep, type StepConfig } from './workloads/transformer-step.ts';
 import { Tensor as TensorClass } from '../ops/tensor.ts';
 import { BENCH_DIR, environment, fmt, heading, isMain, median, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
 
@@ -119,7 +124,7 @@ function spawnChild(w: Workload, mode: string): ChildResult {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-compile-'));
   try {
     // Empty caches: a tuning cache of its own, and Mesa's on-disk shader cache off (it would make a second process's compiles free).
-    const env = { ...process.env, TESSERA_TUNE: mode, TESSERA_AUTOTUNE: '1', TESSERA_TUNE_CACHE: join(dir, 'tuning.json'), TESSERA_DEBUG: '', MESA_SHADER_CACHE_DISABLE: 'true' };
+    const env = { ...process.env, TESSERA_TUNE: mode, TESSERA_AUTOTUNE: '1', TESSERA_TUNE_CACHE: join(dir, 'tuning.json'), TESSERA_PLAN_CACHE: 'off', TESSERA_DEBUG: '', MESA_SHADER_CACHE_DISABLE: 'true' };
     const r = spawnSync(join(BENCH_DIR, '..', 'node_modules', '.bin', 'tsx'), [join(BENCH_DIR, 'compile.ts'), '--child', w, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (!line) throw new Error(`child ${w}/${mode} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
@@ -148,11 +153,76 @@ export async function jsCompile(layers: number, withGrad: boolean, params: P[], 
   return { trace: t1 - t0, passes: t2 - t1, schedule: t3 - t2, codegen: t4 - t3, total: t4 - t0, kernels: kernels.length };
 }
 
+// ---- 4. persistent plan cache: cold vs warm, in fresh processes ----------------------------------------
+const PLAN_CFG: StepConfig = { blocks: 12, B: 4, T: 64, D: 128, H: 4, optimizer: 'adamw' };
+interface PlanChild { ms: number; hits: number; misses: number; kernels: number }
+
+/** In a child: the 12-block step's first compile (`driver` false: pipelines stubbed, so only JS runs) or its first call. */
+async function planChild(driver: boolean): Promise<PlanChild> {
+  const e = await engine(); // the device is not part of it
+  const inputs = stepInputs(PLAN_CFG);
+  await ts.realizeAll(ts.treeFlatten(inputs).leaves);
+  let ms: number, steps: number;
+  if (driver) {
+    const f = ts.jit((a: typeof inputs) => transformerStep(PLAN_CFG, a));
+    const t0 = performance.now();
+    await (await f(inputs))[0]!.data();
+    ms = performance.now() - t0;
+    steps = f.dispatches;
+  } else {
+    e.pipelines.get = () => Promise.resolve({} as GPUComputePipeline); // no driver work: the JS side alone
+    const t0 = performance.now();
+    const leaves = ts.treeFlatten(inputs).leaves;
+    const holders = leaves.map((t) => new TensorClass(inputNode(t.dtype, t.shape, 'arg')));
+    const outs = transformerStep(PLAN_CFG, ts.treeFlatten(inputs).unflatten(holders) as typeof inputs);
+    const roots = runPasses(outs.map((o) => o.node));
+    const program = await programFor(e, [...new Set(roots.filter((r) => r.op !== 'input'))], holders.map((h) => h.node), globalOptions);
+    ms = performance.now() - t0;
+    steps = program.dispatches;
+  }
+  await ts.planCacheIdle(); // the plan is written in the background: before exiting
+  const st = ts.stats();
+  return { ms, hits: st.planCacheHits, misses: st.planCacheMisses, kernels: steps };
+}
+
+function spawnPlanChild(dir: string, driver: boolean): PlanChild {
+  const env = { ...process.env, TESSERA_TUNE: 'off', TESSERA_PLAN_CACHE: dir, TESSERA_DEBUG: '', MESA_SHADER_CACHE_DISABLE: 'true' };
+  const r = spawnSync(join(BENCH_DIR, '..', 'node_modules', '.bin', 'tsx'), [join(BENCH_DIR, 'compile.ts'), '--plan-child', driver ? 'driver' : 'js'], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`plan child failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice(7)) as PlanChild;
+}
+
+async function planSection() {
+  heading('4. persistent plan cache: first compile of a 12-block fwd+bwd+AdamW step (B=4 T=64 D=128) in fresh processes, cold vs warm');
+  const rows: string[][] = [], results: Record<string, unknown>[] = [];
+  // The first call with the driver compiling every pipeline takes minutes on lavapipe: TESSERA_BENCH_QUICK=1 skips it.
+  for (const driver of process.env.TESSERA_BENCH_QUICK ? [false] : [false, true]) {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-plans-'));
+    try {
+      // Alternating cold (an empty cache) and warm (the plan the previous child stored) processes.
+      const cold: PlanChild[] = [], warm: PlanChild[] = [];
+      for (let i = 0; i < (driver ? 1 : 3); i++) {
+        rmSync(dir, { recursive: true, force: true });
+        cold.push(spawnPlanChild(dir, driver));
+        warm.push(spawnPlanChild(dir, driver));
+      }
+      const c = median(cold.map((r) => r.ms)), w = median(warm.map((r) => r.ms));
+      const what = driver ? 'first call (driver included)' : 'JS-side first compile (no driver)';
+      rows.push([what, String(cold[0]!.kernels), fmt(c, 0), fmt(w, 0), ratio(w / c), `${warm.map((r) => r.hits).join(',')} / ${cold.map((r) => r.hits).join(',')}`]);
+      results.push({ what, kernels: cold[0]!.kernels, coldMs: cold.map((r) => r.ms), warmMs: warm.map((r) => r.ms), warmHits: warm.map((r) => r.hits) });
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }
+  table(['', 'kernels', 'cold plan cache ms', 'warm ms', 'warm / cold', 'plan hits warm / cold'], rows);
+  return results;
+}
+
 // ---- main --------------------------------------------------------------------------------------------
-/** `--only js` runs section 3 alone. */
+/** `--only js` runs section 3 alone, `--only plan` section 4. */
 export async function main(): Promise<void> {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (only === 'js') { await jsSection(); return; }
+  if (only === 'plan') { await planSection(); return; }
   const env = await environment();
   heading('compile: first calls, tuning modes, eager vs jit, JS-side compile time');
   printEnvironment(env);
@@ -193,7 +263,8 @@ export async function main(): Promise<void> {
 
   const { scaling, target: t3 } = await jsSection();
   targets.push(t3);
-  writeResults('compile', { env, runs, eager: { eagerMs: res.eager!.median, jitMs: res.jit!.median }, scaling, targets });
+  const plans = await planSection();
+  writeResults('compile', { env, runs, eager: { eagerMs: res.eager!.median, jitMs: res.jit!.median }, scaling, plans, targets });
 }
 
 async function jsSection() {
@@ -212,7 +283,9 @@ async function jsSection() {
   return { scaling, target: target('JS-side compile, 12 transformer blocks (forward)', f12 === undefined ? null : f12 <= 100, `${fmt(f12, 1)} ms; target <= 100 ms`) };
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--plan-child') {
+  planChild(process.argv[3] === 'driver').then((r) => { console.log(`RESULT ${JSON.stringify(r)}`); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+} else if (process.argv[2] === '--child') {
   child(process.argv[3] as Workload, process.argv[4]!).then((r) => {
     console.log(`RESULT ${JSON.stringify(r)}`);
     writeResults(`compile-${r.workload}-${r.mode}`, r); // each child's own record (its tuning decisions), as soon as it is done

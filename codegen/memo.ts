@@ -16,26 +16,37 @@ import { kernelRoots, type Kernel } from '../ir/schedule/index.ts';
 import type { DeviceCaps, KernelCode } from './common.ts';
 import { isParamConst } from './expr.ts';
 
+/** Shapes as text, by array: nodes share their frozen shape arrays (ir/node.ts), so most are joined once. */
+const shapeText = new WeakMap<readonly number[], string>();
+function shapeOf(s: readonly number[]): string {
+  let t = shapeText.get(s);
+  if (t === undefined) shapeText.set(s, (t = s.join(',')));
+  return t;
+}
+
 /** A kernel's structure key, and its nodes in the key's order (reads included). */
 export function kernelStructure(k: Kernel): { key: string; nodes: Node[] } {
   const reads = new Set(k.reads);
   const pos = new Map<Node, number>();
   const nodes: Node[] = [];
-  const parts: string[] = [];
-  // Depth first, sources before users; an explicit stack (expressions may be deep).
-  const stack: [Node, number][] = kernelRoots(k).map((r): [Node, number] => [r, 0]).reverse();
+  let text = '';
+  // Depth first, sources before users; an explicit stack (expressions may be deep) in two arrays.
+  const stack: Node[] = [], next: number[] = [];
+  const roots = kernelRoots(k);
+  for (let r = roots.length - 1; r >= 0; r--) { stack.push(roots[r]!); next.push(0); }
   while (stack.length) {
-    const top = stack[stack.length - 1]!, [n, i] = top;
-    if (i === 0 && pos.has(n)) { stack.pop(); continue; }
-    if (!reads.has(n) && i < n.src.length) { top[1]++; if (!pos.has(n.src[i]!)) stack.push([n.src[i]!, 0]); continue; }
-    stack.pop();
+    const top = stack.length - 1, n = stack[top]!, i = next[top]!;
+    if (i === 0 && pos.has(n)) { stack.pop(); next.pop(); continue; }
+    const read = reads.has(n);
+    if (!read && i < n.src.length) { next[top] = i + 1; const s = n.src[i]!; if (!pos.has(s)) { stack.push(s); next.push(0); } continue; }
+    stack.pop(); next.pop();
     if (pos.has(n)) continue;
     pos.set(n, nodes.length);
     nodes.push(n);
-    if (reads.has(n)) { parts.push(`R${n.op}|${n.dtype}|${n.shape.join(',')}|${n.op === 'input' ? (n.arg as InputArg).name : ''}`); continue; }
-    let line = `${n.op}|${n.dtype}|${n.shape.join(',')}|${isParamConst(n) ? '?' : argKey(n.arg)}|`;
-    for (let j = 0; j < n.src.length; j++) line += (j ? ',' : '') + pos.get(n.src[j]!)!;
-    parts.push(line);
+    if (read) { text += `R${n.op}|${n.dtype}|${shapeOf(n.shape)}|${n.op === 'input' ? (n.arg as InputArg).name : ''};`; continue; }
+    text += `${n.op}|${n.dtype}|${shapeOf(n.shape)}|${n.arg === null ? '' : isParamConst(n) ? '?' : argKey(n.arg)}|`;
+    for (let j = 0; j < n.src.length; j++) text += (j ? ',' : '') + pos.get(n.src[j]!)!;
+    text += ';';
   }
   const at = (n: Node) => pos.get(n) ?? -1;
   let head: string;
@@ -45,7 +56,7 @@ export function kernelStructure(k: Kernel): { key: string; nodes: Node[] } {
     case 'matmul': head = `mm|${at(k.node)}|${at(k.output)}`; break;
     case 'attention': head = `att|${at(k.node)}|${at(k.max)}|${at(k.sum)}|${k.scores ? at(k.scores) : -1}`; break;
   }
-  return { key: `${head}|${k.reads.map(at).join(',')}\n${parts.join(';')}`, nodes };
+  return { key: `${head}|${k.reads.map(at).join(',')}\n${text}`, nodes };
 }
 
 /** KernelCode with its nodes (bindings, outputs, parameters) as positions in the structure's node list. */

@@ -143,12 +143,15 @@ export function nodeHash(op: Op, dtype: DType, shape: Shape, src: readonly Node[
   return h & 0x3fffffff; // a small integer (no heap number per key)
 }
 
-/** Stamps of toposort calls (Node.visited). */
+/** Stamps of traversals (Node.visited). */
 let visitStamp = 0;
+/** @internal A fresh stamp: a traversal marks the nodes it reached by setting `visited` to it (no Set).
+ * Such traversals must not interleave (none calls another, nor toposort, while it runs). */
+export const newVisit = (): number => ++visitStamp;
 
 export class Node {
   readonly id = nextId++;
-  /** @internal toposort's mark: the stamp of the last call that reached this node. */
+  /** @internal The stamp of the last traversal that reached this node (toposort, newVisit). */
   visited = 0;
   /** @internal How many Tensors stand for this node (ops/tensor.ts: dispose frees its buffer at zero). */
   holders = 0;
@@ -215,7 +218,7 @@ export function inputNode(dtype: DType, shape: Shape, name = 'in'): Node {
 export function toposort(roots: readonly Node[]): Node[] {
   // Depth first with an explicit stack (graphs are deep); nodes and their next source index in
   // two parallel arrays, and visits marked on the nodes by a per-call stamp (no Set).
-  const stamp = ++visitStamp;
+  const stamp = newVisit();
   const order: Node[] = [];
   const nodes: Node[] = [], next: number[] = [];
   for (let r = roots.length - 1; r >= 0; r--) { nodes.push(roots[r]!); next.push(0); }

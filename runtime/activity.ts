@@ -26,9 +26,11 @@ export async function flush(): Promise<void> {
   submitOpen();
 }
 
+let lastStart = -Infinity;
 async function run<T>(call: () => Promise<T>): Promise<T> {
   active++;
   started++;
+  lastStart = performance.now();
   try {
     return await call();
   } finally {
@@ -42,6 +44,8 @@ async function run<T>(call: () => Promise<T>): Promise<T> {
 
 /** How many user calls have started: a timed tuning run that saw this change was overlapped. */
 export const callsStarted = () => started;
+/** Milliseconds since the last user call started (0 while one is in progress; Infinity before the first). */
+export const sinceLastCall = () => (active ? 0 : performance.now() - lastStart);
 
 /**
  * Resolves on a later macrotask at which no user call is in progress. Its timer does not keep a

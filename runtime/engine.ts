@@ -17,7 +17,8 @@ import { BufferPool } from './pool.ts';
 import { checkBindingLimit, compileProgram, paramValues, structureKey, type CompileOptions, type Program } from './program.ts';
 import { readFailure, scoped } from './faults.ts';
 import { counters } from './stats.ts';
-import { chooseSchedule, tunedLater } from './tuner.ts';
+import { chooseSchedule, tunedLater, tuningKey } from './tuner.ts';
+import { preparePlanCache } from './plan-cache.ts';
 import { trackCall } from './activity.ts';
 import { encoderFor, submitOpen } from './submit.ts';
 import { TesseraError } from '../ir/error.ts';
@@ -47,6 +48,7 @@ function makeEngine(dev: Device): Engine {
   const e: Engine = { dev, pool, pipelines: new PipelineCache(dev.gpu), programs: new Map(), replays: new Map(), epoch: currentEpoch() };
   if (globalOptions.schedule === undefined || globalOptions.schedule === tunerOf) globalOptions.schedule = tunerOf = (k) => chooseSchedule(k, e);
   if (globalOptions.later === undefined || globalOptions.later === laterOf) globalOptions.later = laterOf = (k) => tunedLater(k, e);
+  preparePlanCache();
   return ready = e;
 }
 export function engine(): Promise<Engine> {
@@ -138,7 +140,9 @@ export async function programFor(e: Engine, roots: readonly Node[], inputs: read
     e.programs.set(key, p);
   } else {
     if (e.programs.size >= MAX_PROGRAMS) e.programs.delete(e.programs.keys().next().value!);
-    p = compileProgram(roots, inputs, e.dev, e.pipelines, opts);
+    // The persistent plan cache serves the default schedule choosers only (a custom one may choose anything).
+    const plan = opts.schedule === tunerOf && opts.later === laterOf ? `${key}|${e.dev.adapterKey}|${JSON.stringify(e.dev.caps)}|${tuningKey()}` : undefined;
+    p = compileProgram(roots, inputs, e.dev, e.pipelines, opts, plan);
     const compiling = p;
     compiling.then((prog) => compiled.set(compiling, prog), () => {});
     e.programs.set(key, p);

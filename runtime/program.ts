@@ -10,14 +10,18 @@ import { generate, type KernelCode, type Schedule } from '../codegen/kernels.ts'
 import { BufferUsage } from './gpu.ts';
 import { byteSize } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
-import { argKey, dumpGraph, toposort, type Node } from '../ir/node.ts';
+import { argKey, dumpGraph, isView, toposort, type Node } from '../ir/node.ts';
 import { schedule, kernelOutputs, type Kernel } from '../ir/schedule/index.ts';
+import { isLeafOp } from '../ir/schedule/kernel.ts';
 import { numel } from '../ir/shape.ts';
 import type { Device } from './device.ts';
 import type { BufferPool } from './pool.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { counters, debugFlags } from './stats.ts';
-import { afterTuning } from './tuner.ts';
+import { afterTuning, tuneModeNow } from './tuner.ts';
+import { whenIdle } from './activity.ts';
+import { loadPlan, planCache, storePlan } from './plan-cache.ts';
+import { planOf, programFromPlan } from './program-plan.ts';
 import { submitOpen } from './submit.ts';
 
 export interface CompileOptions {
@@ -38,7 +42,7 @@ export interface CompileOptions {
 export type StepCode = Pick<KernelCode, 'name' | 'wgsl' | 'grid' | 'threads'>;
 /** A step's parameter constants: where its values lie in the program's uniform buffer, and which of the program's parameters they are. */
 interface StepParams { offset: number; pos: number[] }
-interface Step { code: StepCode; pipeline: GPUComputePipeline; slots: number[]; release: number[]; params?: StepParams }
+export interface Step { code: StepCode; pipeline: GPUComputePipeline; slots: number[]; release: number[]; params?: StepParams }
 /** Where each root's result comes from: a slot a kernel writes, or an input it aliases. */
 type OutputRef = { slot: number };
 
@@ -136,20 +140,36 @@ export function checkBindingLimit(roots: readonly Node[], limit: number): void {
   }
 }
 
-/** Compiles `roots` (already through the graph passes); `inputs` are the input nodes in slot order. */
-export async function compileProgram(roots: readonly Node[], inputs: readonly Node[], dev: Device, pipelines: PipelineCache, opts: CompileOptions = {}): Promise<Program> {
+/** Compiles `roots` (already through the graph passes); `inputs` are the input nodes in slot order.
+ * With `planKey` (runtime/plan-cache.ts: the structure key and what else the plan depends on), the
+ * persistent plan cache is used: a stored plan replaces scheduling and codegen, and a compiled one is stored. */
+export async function compileProgram(roots: readonly Node[], inputs: readonly Node[], dev: Device, pipelines: PipelineCache, opts: CompileOptions = {},
+  planKey?: string): Promise<Program> {
   counters.programsCompiled++;
   const flags = debugFlags();
   if (flags.has('ir')) console.log(`// ---- graph\n${dumpGraph(roots)}`);
   checkBindingLimit(roots, dev.caps.maxBindingSize);
-  const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
-  const kernels = schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers), skipRules: opts.skipRules,
-    log: flags.has('fusion') ? (m) => console.log(m) : undefined });
-  const slotOf = new Map<Node, number>();
-  const slotBytes: number[] = [];
-  const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
-  inputs.forEach((n) => slotOf.set(n, newSlot(n)));
-  for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
+  const params = paramValues(roots);
+  // TESSERA_DEBUG=fusion shows the scheduler's decisions: it schedules. A graph with fewer ops than
+  // planCache.minKernels compiles to fewer kernels: it is neither looked up nor stored.
+  if (planKey !== undefined && (flags.has('fusion') || !hasOps(roots, planCache.minKernels))) planKey = undefined;
+  if (planKey !== undefined) {
+    const plan = await loadPlan(planKey, inputs.length, roots.length, params.length);
+    // A plan whose kernels were still being tuned serves background mode (tuning resumes); blocking mode tunes first.
+    if (plan && !(tuneModeNow() === 'blocking' && plan.steps.some((st) => st.pending))) {
+      const program = await programFromPlan(plan, params, pipelines).catch(() => null);
+      if (program) {
+        counters.planCacheHits++;
+        if (flags.has('kernels')) console.log(program.steps.map((st) => `${st.code.name} grid=${st.code.grid.join('x')}`).join('\n'));
+        const pending = plan.steps.flatMap((st, i) => (st.pending ? [i] : []));
+        if (pending.length) resumeTuning(program, pending, roots, inputs, dev, pipelines, opts, planKey);
+        return program;
+      }
+      counters.planCacheRejected++; // it did not build (a pipeline failed): compile instead
+    }
+  }
+  const kernels = scheduleKernels(roots, dev, opts, flags);
+  const { slotOf, slotBytes } = layout(kernels, inputs);
   // Each kernel's pipeline starts compiling as soon as its schedule is known: they compile concurrently.
   const live: { k: Kernel; code: KernelCode; pipe: Promise<GPUComputePipeline> }[] = [];
   for (const k of kernels) {
@@ -159,44 +179,129 @@ export async function compileProgram(roots: readonly Node[], inputs: readonly No
   const pipes = await Promise.all(live.map((l) => l.pipe));
   // Liveness: an intermediate slot is released after the last step that binds it.
   const keep = new Set<number>([...inputs.map((n) => slotOf.get(n)!), ...roots.map((r) => slotOf.get(r)!)]);
-  const slotsOf = (code: KernelCode) => code.bindings.map((n) => {
-    const s = slotOf.get(n);
-    if (s === undefined) throw new Error(`program: no buffer for ${n}`);
-    return s;
-  });
-  // Parameter constants: numbered in graph order (as paramValues reads them), each step's at its own offset.
-  const paramPos = new Map(toposort(roots).filter(isParamConst).map((n, i) => [n, i]));
+  const paramPos = paramPositions(roots);
   const offsets: number[] = [];
   let paramBytes = 0;
   for (const { code } of live) {
     offsets.push(paramBytes);
     if (code.params) paramBytes += Math.ceil(paramSize(code.params.length) / 256) * 256;
   }
-  const stepOf = (code: KernelCode, pipeline: GPUComputePipeline, i: number): Step => ({
-    code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline, slots: slotsOf(code), release: [],
-    params: code.params && { offset: offsets[i]!, pos: code.params.map((n) => paramPos.get(n)!) },
-  });
-  const steps = live.map(({ code }, i) => stepOf(code, pipes[i]!, i));
+  const steps = live.map(({ code }, i) => stepOf(code, pipes[i]!, slotOf, paramPos, offsets[i]!));
   const lastUse = new Map<number, number>();
-  steps.forEach((st, i) => { for (const s of st.slots) lastUse.set(s, i); });
-  for (const [s, i] of lastUse) if (!keep.has(s)) steps[i]!.release.push(s);
-  const program = new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })), paramValues(roots), paramBytes);
-  // Background tuning: when a better schedule is found, the step is rebuilt with it and swapped in
-  // for later calls (the same buffers in the same order, so the liveness plan stands).
-  live.forEach(({ k }, i) => {
-    const later = opts.later?.(k, dev);
-    if (later) afterTuning(later.then(async (sched) => {
-      const code = sched && generate(k, dev.caps, sched);
-      if (!code || code.wgsl === steps[i]!.code.wgsl) return;
-      const next = stepOf(code, await pipelines.get(code.wgsl, code.name), i);
-      if (next.slots.join() !== steps[i]!.slots.join() || next.params?.pos.length !== steps[i]!.params?.pos.length) return;
-      program.steps[i] = { ...next, release: steps[i]!.release };
-      counters.kernelsSwapped++;
-      if (flags.has('tune')) console.log(`tessera: swapped in the tuned ${code.name} (${program.steps.length} steps)`);
-    }));
-  });
-  if (flags.has('kernels')) console.log(steps.map((s) => `${s.code.name} grid=${s.code.grid.join('x')}`).join('\n'));
+  steps.forEach((st, i) => { for (const sl of st.slots) lastUse.set(sl, i); });
+  for (const [sl, i] of lastUse) if (!keep.has(sl)) steps[i]!.release.push(sl);
+  const program = new Program(steps, slotBytes, inputs.length, roots.map((r) => ({ slot: slotOf.get(r)! })), params, paramBytes);
+  const tuned = live.map(({ k }, i) => watchTuning(program, i, k, opts.later?.(k, dev), dev, pipelines, slotOf, paramPos)).filter((t): t is Promise<void> => t !== null);
+  if (planKey !== undefined && live.length >= planCache.minKernels) {
+    const key = planKey;
+    void storePlan(key, planOf(program, (st) => watching.has(st)));
+    // Once tuning settled, the plan is stored again with the schedules it chose.
+    if (tuned.length) afterTuning(Promise.allSettled(tuned).then(() => storePlan(key, planOf(program))));
+  }
+  if (flags.has('kernels')) console.log(steps.map((st) => `${st.code.name} grid=${st.code.grid.join('x')}`).join('\n'));
   return program;
+}
+
+/** Whether the graph of `roots` has at least `n` nodes that may get a kernel (not inputs, constants or views). */
+function hasOps(roots: readonly Node[], n: number): boolean {
+  let ops = 0;
+  for (const m of toposort(roots)) if (!isLeafOp(m) && !isView(m.op) && ++ops >= n) return true;
+  return false;
+}
+
+/** The kernels of `roots`, scheduled for the device's buffer limit (and the option's, when lower). */
+function scheduleKernels(roots: readonly Node[], dev: Device, opts: CompileOptions, flags: Set<string>): Kernel[] {
+  const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
+  return schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers), skipRules: opts.skipRules,
+    log: flags.has('fusion') ? (m) => console.log(m) : undefined });
+}
+
+/** Buffer slots: the inputs first, then each kernel output in kernel order. */
+function layout(kernels: readonly Kernel[], inputs: readonly Node[]): { slotOf: Map<Node, number>; slotBytes: number[] } {
+  const slotOf = new Map<Node, number>();
+  const slotBytes: number[] = [];
+  const newSlot = (n: Node) => { slotBytes.push(Math.max(4, numel(n.shape) * byteSize(n.dtype))); return slotBytes.length - 1; };
+  inputs.forEach((n) => slotOf.set(n, newSlot(n)));
+  for (const k of kernels) for (const o of kernelOutputs(k)) if (!slotOf.has(o)) slotOf.set(o, newSlot(o));
+  return { slotOf, slotBytes };
+}
+
+/** Parameter constants, numbered in graph order (as paramValues reads them). */
+const paramPositions = (roots: readonly Node[]) => new Map(toposort(roots).filter(isParamConst).map((n, i) => [n, i]));
+
+/** A step running `code`, its parameters at `offset` of the program's uniform (release filled in by the caller). */
+function stepOf(code: KernelCode, pipeline: GPUComputePipeline, slotOf: ReadonlyMap<Node, number>, paramPos: ReadonlyMap<Node, number>, offset: number): Step {
+  const slots = code.bindings.map((n) => {
+    const sl = slotOf.get(n);
+    if (sl === undefined) throw new Error(`program: no buffer for ${n}`);
+    return sl;
+  });
+  return {
+    code: { name: code.name, wgsl: code.wgsl, grid: code.grid, threads: code.threads }, pipeline, slots, release: [],
+    params: code.params && { offset, pos: code.params.map((n) => paramPos.get(n)!) },
+  };
+}
+
+/** Steps whose background tuning has not settled (so a plan stored meanwhile marks them pending). */
+const watching = new WeakSet<Step>();
+
+/**
+ * Background tuning of step i: when a better schedule is found, the step is rebuilt with it and
+ * swapped in for later calls (the same buffers in the same order, so the liveness plan stands).
+ * Returns a promise settling once that is decided, or null when nothing is pending.
+ */
+function watchTuning(program: Program, i: number, k: Kernel, later: Promise<Schedule | undefined> | undefined, dev: Device, pipelines: PipelineCache,
+  slotOf: ReadonlyMap<Node, number>, paramPos: ReadonlyMap<Node, number>): Promise<void> | null {
+  if (!later) return null;
+  const step = program.steps[i]!;
+  watching.add(step);
+  const done = later.then(async (sched) => {
+    const now = program.steps[i]!;
+    const code = sched && generate(k, dev.caps, sched);
+    if (!code || code.wgsl === now.code.wgsl) return;
+    const next = stepOf(code, await pipelines.get(code.wgsl, code.name), slotOf, paramPos, now.params?.offset ?? 0);
+    if (next.slots.join() !== now.slots.join() || next.params?.pos.length !== now.params?.pos.length) return;
+    program.steps[i] = { ...next, release: now.release };
+    counters.kernelsSwapped++;
+    if (debugFlags().has('tune')) console.log(`tessera: swapped in the tuned ${code.name} (${program.steps.length} steps)`);
+  }).finally(() => watching.delete(step));
+  afterTuning(done);
+  return done.catch(() => {});
+}
+
+/**
+ * A program built from a plan whose steps `pending` were still being tuned: once no user call
+ * runs, the graph is scheduled again (the kernels, not their code: tuning needs them), each pending
+ * step gets the schedule the tuner has now (a cached winner is swapped in) and its background
+ * tuning resumes; then the plan is stored with what tuning chose. A graph that no longer matches
+ * the plan step for step is left as it is.
+ */
+function resumeTuning(program: Program, pending: readonly number[], roots: readonly Node[], inputs: readonly Node[], dev: Device, pipelines: PipelineCache,
+  opts: CompileOptions, planKey: string): void {
+  afterTuning((async () => {
+    await whenIdle();
+    const kernels = scheduleKernels(roots, dev, opts, new Set());
+    const { slotOf } = layout(kernels, inputs);
+    const live = kernels.filter((k) => generate(k, dev.caps).threads > 0);
+    if (live.length !== program.steps.length) return;
+    const paramPos = paramPositions(roots);
+    const tuned: Promise<void>[] = [];
+    for (const i of pending) {
+      const k = live[i]!;
+      const code = generate(k, dev.caps, await opts.schedule?.(k, dev));
+      const now = program.steps[i]!;
+      const next = stepOf(code, now.pipeline, slotOf, paramPos, now.params?.offset ?? 0);
+      if (next.slots.join() !== now.slots.join() || next.params?.pos.length !== now.params?.pos.length) return; // not this plan's kernel
+      if (code.wgsl !== now.code.wgsl) {
+        program.steps[i] = { ...next, pipeline: await pipelines.get(code.wgsl, code.name), release: now.release };
+        counters.kernelsSwapped++;
+      }
+      const t = watchTuning(program, i, k, opts.later?.(k, dev), dev, pipelines, slotOf, paramPos);
+      if (t) tuned.push(t);
+    }
+    await Promise.allSettled(tuned);
+    await storePlan(planKey, planOf(program));
+  })().catch(() => {}));
 }
 
 /**

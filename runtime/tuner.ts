@@ -18,7 +18,7 @@
  * What wins differs by adapter: on lavapipe (CPU Vulkan) register blocks without workgroup memory
  * tend to win, on GPUs shared-memory tiles usually do; hence measurement, not assumption.
  */
-import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
+import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, type KernelCode, type RowSchedule, type Schedule } from '../codegen/kernels.ts';
 import { attentionCandidates, attentionHeuristic, attentionKey, attentionWork } from '../codegen/attention.ts';
 import { DEFAULT_MATMUL, scheduleFits, scheduleKey, type MatmulSchedule } from '../codegen/matmul.ts';
 import { byteSize, isFloat } from '../ir/dtype.ts';
@@ -29,7 +29,7 @@ import { BufferUsage, MapMode } from './gpu.ts';
 import type { PipelineCache } from './pipelines.ts';
 import type { BufferPool } from './pool.ts';
 import { median } from './profile.ts';
-import { callsStarted, whenIdle } from './activity.ts';
+import { callsStarted, sinceLastCall, whenIdle } from './activity.ts';
 import { measuredMatmul } from './defaults.ts';
 import { counters } from './stats.ts';
 
@@ -52,9 +52,23 @@ export const tuning = {
   mode: (['blocking', 'off'].includes(env('TESSERA_TUNE') ?? '') ? env('TESSERA_TUNE') : 'background') as TuneMode,
   /** Log each tuning result. */
   verbose: env('TESSERA_DEBUG')?.includes('tune') ?? false,
+  /**
+   * Background tuning compiles a candidate whose estimated compiled size (compileSize: its WGSL
+   * with called functions counted once per call site, as the driver inlines them) exceeds this
+   * and twice the heuristic's only once the user has been quiet for `quietMs` (or awaits
+   * tuningComplete()): on lavapipe such a pipeline takes seconds to build, and the device
+   * answers nothing else meanwhile, so it would stall the user's next read. (lavapipe builds
+   * about 200 of these characters per millisecond: 100 000 is about half a second.)
+   */
+  activeCompileSize: 100_000,
+  quietMs: 1000,
 };
 
 const modeNow = (): TuneMode => (tuning.enabled ? tuning.mode : 'off');
+/** The tuning mode in effect (off when tuning is disabled). */
+export const tuneModeNow = modeNow;
+/** What of the tuner's settings decides which schedules a compile starts with (part of a plan-cache key). */
+export const tuningKey = () => `${modeNow() === 'off' ? 'off' : 'on'}:${tuning.minWork}`;
 
 /** The candidate space: register blocks with direct loads (optionally several K steps per loop
  * iteration, or vec4 accumulators), and workgroup-memory tiles. Ordered so the likeliest winners are timed first, as the
@@ -199,12 +213,25 @@ export function tunedLater(k: Kernel, ctx: TuneContext): Promise<Schedule | unde
     const key = p.key, h = p.h;
     counters.tuningQueued++;
     if (tuning.verbose) console.log(`tessera: tuning ${kernelLabel(k)} in the background (${counters.tuningQueued} queued)`);
-    job = new Promise<Schedule | undefined>((resolve) => queue.push(async () => {
-      try { resolve(await tuneAndStore(k, ctx, key, h, whenIdle)); } catch (e) {
-        if (tuning.verbose) console.log(`tessera: tuning ${kernelLabel(k)} failed: ${(e as Error).message}`);
-        resolve(undefined);
-      } finally { counters.tuningQueued--; jobs.delete(key); }
-    }));
+    job = new Promise<Schedule | undefined>((resolve) => {
+      let endTurn = () => {};
+      // Waiting for a quiet user (a costly candidate), the job gives its turn to jobs queued after it.
+      const quietly = async () => {
+        while (userActive()) {
+          if (queue.some((t) => !t.parked)) await new Promise<void>((resume) => { queue.push({ parked: true, run: (end) => { endTurn = end; resume(); } }); endTurn(); });
+          else await pause(100);
+        }
+      };
+      queue.push({ parked: false, run: (end) => {
+        endTurn = end;
+        void (async () => {
+          try { resolve(await tuneAndStore(k, ctx, key, h, whenIdle, quietly)); } catch (e) {
+            if (tuning.verbose) console.log(`tessera: tuning ${kernelLabel(k)} failed: ${(e as Error).message}`);
+            resolve(undefined);
+          } finally { counters.tuningQueued--; jobs.delete(key); endTurn(); }
+        })();
+      } });
+    });
     jobs.set(key, job);
     pumping ??= pump();
   }
@@ -213,12 +240,16 @@ export function tunedLater(k: Kernel, ctx: TuneContext): Promise<Schedule | unde
 
 /** Background tuning jobs by tuning key (equal kernels of several programs are tuned once), the queue, and its runner. */
 const jobs = new Map<string, Promise<Schedule | undefined>>();
-const queue: (() => Promise<void>)[] = [];
+/** A job's turn: `run` starts (or resumes) it and calls `end` when it finishes or parks (waits, letting others run). */
+interface Turn { parked: boolean; run: (end: () => void) => void }
+const queue: Turn[] = [];
 let pumping: Promise<void> | null = null;
 async function pump(): Promise<void> {
-  while (queue.length) await queue.shift()!();
+  while (queue.length) { const t = queue.shift()!; await new Promise<void>((end) => t.run(end)); }
   pumping = null;
 }
+/** A timer that does not hold a Node process. */
+const pause = (ms: number) => new Promise<void>((r) => (setTimeout(r, ms) as { unref?: () => void }).unref?.());
 /** Work that follows a tuning result (rebuilding and swapping a program's kernel), awaited by tuningComplete. */
 const followUps = new Set<Promise<unknown>>();
 export function afterTuning(p: Promise<unknown>): void {
@@ -233,12 +264,39 @@ export function afterTuning(p: Promise<unknown>): void {
 export async function tuningComplete(): Promise<void> {
   if (!pumping && !followUps.size) return;
   const keepAlive = setInterval(() => {}, 1 << 30); // background tuning alone does not hold the process; awaiting it does
+  waiting++; // the caller waits for tuning: deferred candidates need not wait for a quiet user
   try {
     while (pumping || followUps.size) {
       await pumping;
       await Promise.allSettled([...followUps]);
     }
-  } finally { clearInterval(keepAlive); }
+  } finally { clearInterval(keepAlive); waiting--; }
+}
+
+/** How many tuningComplete() calls are waiting. */
+let waiting = 0;
+/** Whether the user counts as active: a call in progress or started within tuning.quietMs, and nobody awaiting tuningComplete(). */
+const userActive = () => waiting === 0 && sinceLastCall() < tuning.quietMs;
+/** Resolves once the user is not active. */
+async function quiet(): Promise<void> {
+  while (userActive()) await pause(100);
+}
+
+/**
+ * The compiled size a driver sees for a kernel: its WGSL text, with each function's body counted
+ * once more per call site beyond the first (fused prologues are called at every unrolled load of
+ * a register tile, epilogues at every store). A cost estimate, not a measurement.
+ */
+export function compileSize(wgsl: string): number {
+  let size = wgsl.length;
+  for (const m of wgsl.matchAll(/\bfn (\w+)\(/g)) {
+    const name = m[1]!, start = m.index!, open = wgsl.indexOf('{', start);
+    let depth = 0, end = open;
+    for (; end < wgsl.length; end++) { const c = wgsl[end]; if (c === '{') depth++; else if (c === '}' && --depth === 0) break; }
+    const calls = wgsl.split(`${name}(`).length - 2; // minus the definition
+    if (calls > 1) size += (end + 1 - start) * (calls - 1);
+  }
+  return size;
 }
 
 /** What tuning decided in this process, per kernel (the first 256): benchmarks derive heuristics from it. */
@@ -266,10 +324,10 @@ export function pruneCandidates(k: Kernel, cands: readonly Schedule[]): Schedule
   return [...cands];
 }
 
-async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>): Promise<Schedule> {
+async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>, quietly?: () => Promise<void>): Promise<Schedule> {
   const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
     : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : k.kind === 'attention' ? attentionCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
-  const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate);
+  const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate, quietly);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
   await savePersisted();
@@ -286,9 +344,13 @@ const kernelLabel = (k: Kernel) => (k.kind === 'matmul' || k.kind === 'attention
  * output against the heuristic's. Returns the fastest agreeing candidate. With a `gate` (background
  * tuning), each slice of work (one candidate's compile, check and first timing; one round of the
  * finalists) first waits for it: the budget counts only the tuner's own time, and a timing that a
- * user's call overlapped is taken again.
+ * user's call overlapped is taken again. With a gate, a candidate costly to compile (compileSize
+ * over tuning.activeCompileSize and twice the heuristic's) is put off while the user is active
+ * and tried after the others once `quietly()` resolves (the background queue lets later jobs run
+ * meanwhile), within a budget of its own.
  */
-export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readonly Schedule[], gate?: () => Promise<void>): Promise<TuneResult> {
+export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readonly Schedule[], gate?: () => Promise<void>,
+  quietly: () => Promise<void> = quiet): Promise<TuneResult> {
   const { dev, pipelines } = ctx, gpu = dev.gpu;
   const seen = new Set<string>();
   const list = candidates.filter((c) => { const key = keyOf(c); if (seen.has(key)) return false; seen.add(key); return true; });
@@ -330,11 +392,13 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
   const tried: Cand[] = [];
   let budget = tuning.budgetMs;
   // Round 1: every candidate (the heuristic first) is compiled, checked against the heuristic's
-  // output, and timed once, until the budget runs out.
-  for (const s of list) {
-    if (tried.length >= 2 && spent > budget) break;
+  // output, and timed once, until the budget runs out. In the background, a candidate costly to
+  // compile waits (deferred) until the user is quiet; those then get a budget of their own.
+  const deferred: Schedule[] = [];
+  let bound = Infinity;
+  const round1 = async (s: Schedule, code: KernelCode, late: boolean): Promise<void> => {
+    if (late) await quietly();
     const c = await slice(async (): Promise<Cand | null> => {
-      const code = generate(k, dev.caps, s);
       let pipe: GPUComputePipeline;
       try { pipe = await pipelines.get(code.wgsl, code.name); } catch { return null; }
       const bufferFor = (i: number) => (i < reads.length ? reads[i]! : outs[i - reads.length]!);
@@ -365,9 +429,23 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
       reference ??= vals;
       return { s, run, samples: [await run()], ok };
     });
-    if (!c) continue;
+    if (!c) return;
     tried.push(c);
     if (tried.length === 1) budget = Math.min(tuning.budgetMs, Math.max(250, 100 * c.samples[0]!));
+  };
+  for (const s of list) {
+    if (tried.length >= 2 && spent > budget) break;
+    const code = generate(k, dev.caps, s);
+    if (gate && tried.length) {
+      if (bound === Infinity) bound = Math.max(tuning.activeCompileSize, 2 * compileSize(generate(k, dev.caps, list[0]!).wgsl));
+      if (compileSize(code.wgsl) > bound && userActive()) { deferred.push(s); counters.tuningDeferred++; continue; }
+    }
+    await round1(s, code, false);
+  }
+  const spentBefore = spent;
+  for (const s of deferred) {
+    if (spent - spentBefore > budget) break;
+    await round1(s, generate(k, dev.caps, s), true);
   }
   // Rounds 2-4: the heuristic and the three fastest correct candidates, timed in turn (so load
   // on the machine falls on all of them alike); the median decides.

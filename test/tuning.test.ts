@@ -11,7 +11,8 @@ import { runPasses } from '../ir/passes/index.ts';
 import { engine, execute, inputsOf } from '../runtime/engine.ts';
 import { compileProgram } from '../runtime/program.ts';
 import { storageOf } from '../runtime/storage.ts';
-import { CANDIDATES, heuristicSchedule, keyOf, pruneCandidates, rowCandidates } from '../runtime/tuner.ts';
+import { CANDIDATES, compileSize, heuristicSchedule, keyOf, pruneCandidates, rowCandidates, tuneLog } from '../runtime/tuner.ts';
+import { generate } from '../codegen/kernels.ts';
 import { schedule as scheduleGraph } from '../ir/schedule/index.ts';
 import { adapterClass, measuredMatmul } from '../runtime/defaults.ts';
 import { close, evalF64, rt } from './grad-helpers.ts';
@@ -116,6 +117,53 @@ test('measured defaults apply per adapter class and shape; the untuned program w
   const [want] = evalF64([a.matmul(b)]);
   close(await a.matmul(b).data(), want!, 'untuned matmul with the default of this adapter', { rtol: 1e-4, atol: 1e-5 });
   tuning.mode = 'background';
+});
+
+test('background: candidates costly to compile wait until the user is quiet, then are tuned; results stay right', async () => {
+  tuning.mode = 'background';
+  const e = await engine();
+  const saved = { activeCompileSize: tuning.activeCompileSize, quietMs: tuning.quietMs };
+  // Any candidate over twice the heuristic's compiled size counts as costly; a user who called in the last minute as active.
+  Object.assign(tuning, { activeCompileSize: 0, quietMs: 60_000 });
+  try {
+    const w = rt([32, 128], 21), b = rt([128], 22), x = rt([64, 32], 23), f = mlp(w, b);
+    const [want] = evalF64([f(x)]);
+    const mm = scheduleGraph(runPasses([f(x).node]), { fuse: true, maxBuffers: e.dev.caps.maxBuffers }).find((k) => k.kind === 'matmul')!;
+    if (mm.kind !== 'matmul') throw new Error('no matmul kernel');
+    const size = (s: Parameters<typeof generate>[2]) => compileSize(generate(mm, e.dev.caps, s).wgsl);
+    const bound = 2 * size(heuristicSchedule(mm));
+    const costly = new Set(CANDIDATES.filter((c) => size(c) > bound).map(keyOf));
+    assert.ok(costly.has('8x8/8x16'), 'large register tiles are costly to compile');
+    const before = stats(), logged = tuneLog.length;
+    const jf = jit(f);
+    close(await (await jf(x)).data(), want!, 'first call', { rtol: 1e-4, atol: 1e-5 });
+    // Wait (bounded) until tuning reached the costly candidates and put them off.
+    for (let i = 0; i < 3000 && stats().tuningDeferred === before.tuningDeferred; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(stats().tuningDeferred > before.tuningDeferred, 'costly candidates were deferred while the user was active');
+    // The waiting matmul gives its turn to the kernel queued after it (the row sum), which is tuned meanwhile.
+    const label = String(mm.node).replace(/#\d+/, '');
+    const matmulTuned = () => tuneLog.some((l) => l.kernel.replace(/#\d+/, '') === label && tuneLog.indexOf(l) >= logged);
+    for (let i = 0; i < 3000 && stats().kernelsTuned === before.kernelsTuned; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(stats().kernelsTuned > before.kernelsTuned, 'the next kernel was tuned while the matmul waited');
+    assert.not.ok(matmulTuned(), 'the matmul waits for its costly candidates');
+    close(await (await jf(x)).data(), want!, 'a call meanwhile', { rtol: 1e-4, atol: 1e-5 });
+    await tuningComplete(); // waiting for tuning lets the deferred candidates run
+    assert.ok(stats().kernelsTuned > before.kernelsTuned);
+    const log = [...tuneLog].reverse().find((l) => l.kernel.replace(/#\d+/, '') === label);
+    assert.ok(log && log.timings.some((t) => costly.has(t.schedule)), 'the costly candidates were timed in the end');
+    const order = log!.timings.map((t) => t.schedule);
+    const lastCheap = Math.max(...order.map((k, i) => (costly.has(k) ? -1 : i))), firstCostly = order.findIndex((k) => costly.has(k));
+    assert.ok(firstCostly > lastCheap, `costly candidates after all others: ${order.join(' ')}`);
+    close(await (await jf(x)).data(), want!, 'after tuning', { rtol: 1e-4, atol: 1e-5 });
+  } finally { Object.assign(tuning, saved); }
+});
+
+test('compileSize counts a function once per call site', () => {
+  const one = 'fn f(x: f32) -> f32 { return x * 2.0; }\nfn main() { let a = f(1.0); }';
+  const three = 'fn f(x: f32) -> f32 { return x * 2.0; }\nfn main() { let a = f(1.0); let b = f(2.0); let c = f(3.0); }';
+  const body = 'fn f(x: f32) -> f32 { return x * 2.0; }'.length;
+  assert.is(compileSize(one), one.length);
+  assert.is(compileSize(three), three.length + 2 * body);
 });
 
 test.run();

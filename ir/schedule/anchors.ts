@@ -19,7 +19,7 @@
  *    a node has at most three sources, so some inner node reads between 3 and limit - 1 buffers.
  */
 import { TesseraError } from '../error.ts';
-import { isView, OP_INFO, type Node } from '../node.ts';
+import { isView, newVisit, OP_INFO, type Node } from '../node.ts';
 import { Ix } from '../indexing.ts';
 import { fullIx, isLeafOp, walkSources } from './kernel.ts';
 
@@ -160,12 +160,12 @@ function isStencil(root: Node, anchors: ReadonlySet<Node>, memo: Map<Node, boole
  * through them). `visit` sees every inner node once.
  */
 export function expressionReads(root: Node, anchors: ReadonlySet<Node>, visit?: (n: Node) => void): Set<Node> {
-  const reads = new Set<Node>(), seen = new Set<Node>();
+  const reads = new Set<Node>(), seen = newVisit();
   const stack = [...root.src];
   while (stack.length) {
     const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
+    if (n.visited === seen) continue;
+    n.visited = seen;
     if (n === root) continue;
     if (n.op === 'input' || anchors.has(n)) { reads.add(n); continue; }
     visit?.(n);

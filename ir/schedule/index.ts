@@ -7,7 +7,7 @@
  *  3. Here: the rules' worklist, and the final kernels in dependency order with their reads.
  * `TESSERA_DEBUG=fusion` (through `ScheduleOptions.log`) prints every rejected merge and why.
  */
-import { toposort, type Node, type ReduceArg } from '../node.ts';
+import { newVisit, toposort, type Node, type ReduceArg } from '../node.ts';
 import { chooseAnchors, fitToLimit } from './anchors.ts';
 import { FusionGraph } from './graph.ts';
 import { kernelRoots, type Kernel } from './kernel.ts';
@@ -140,10 +140,10 @@ function finalKernels(g: FusionGraph): Kernel[] {
 /** Inputs and anchors read by k's expressions (not computed inside k), in the order first reached. */
 function orderedReads(k: Kernel, anchors: ReadonlySet<Node>): Node[] {
   const inside = new Set(kernelRoots(k));
-  const reads = new Set<Node>(), seen = new Set<Node>();
+  const reads = new Set<Node>(), seen = newVisit();
   const visit = (n: Node) => {
-    if (seen.has(n)) return;
-    seen.add(n);
+    if (n.visited === seen) return;
+    n.visited = seen;
     if (n.op === 'input' || (anchors.has(n) && !inside.has(n))) { reads.add(n); return; }
     n.src.forEach(visit);
   };
