@@ -337,7 +337,7 @@ async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedul
   return res.winner;
 }
 
-const kernelLabel = (k: Kernel) => (k.kind === 'matmul' || k.kind === 'attention' ? `${k.kind} ${k.node}` : k.kind === 'row' ? `row[${k.full.join(',')}]/${k.axes.join(',')} (${rowGeometry(k as Kernel & { kind: 'row' }).rows} rows)` : 'elementwise');
+const kernelLabel = (k: Kernel) => (k.kind === 'matmul' ? String(k.node) : k.kind === 'attention' ? `attention ${k.node}` : k.kind === 'row' ? `row[${k.full.join(',')}]/${k.axes.join(',')} (${rowGeometry(k as Kernel & { kind: 'row' }).rows} rows)` : 'elementwise');
 
 /**
  * Times each candidate (the first is the heuristic) on synthetic inputs, cross-checking every
