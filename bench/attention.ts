@@ -3,7 +3,8 @@
  *  1. Tessera's forward, fused (one attention kernel: ir/schedule/attention.ts, codegen/attention.ts)
  *     vs the unfused composition (compilerOptions.skipRules = ['attention']: scores matmul, softmax
  *     row kernel, weighted-sum matmul), inputs on the device, causal and not: ms and dispatches.
- *  2. The same attention in onnxruntime-web's WebGPU EP (an ONNX graph of MatMul, Mul, Softmax,
+ *  2. The same attention (Tessera's default for this adapter: unfused on lavapipe, runtime/defaults.ts)
+ *     in onnxruntime-web's WebGPU EP (an ONNX graph of MatMul, Mul, Softmax,
  *     MatMul, as exporters write it) vs Tessera, each call uploading q, k, v and reading the
  *     output back (as session.run with CPU tensors does), on the same adapter.
  *  3. Training (forward + backward of a loss of the attention): dispatches and ms, where the

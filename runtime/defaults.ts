@@ -20,6 +20,14 @@ export function adapterClass(info: Device['adapterInfo']): AdapterClass {
   return 'other';
 }
 
+/**
+ * Fusion rules measured to lose on an adapter class, left out unless `compilerOptions.skipRules`
+ * says otherwise. lavapipe: the attention kernel is 0.33-0.43x the speed of the unfused
+ * composition's tuned large-tile matmuls at W5 (bench/attention.ts), so attention stays unfused there.
+ */
+const SLOWER_RULES: Partial<Record<AdapterClass, readonly string[]>> = { lavapipe: ['attention'] };
+export const measuredSkipRules = (dev: Pick<Device, 'adapterInfo'>): readonly string[] => SLOWER_RULES[adapterClass(dev.adapterInfo)] ?? [];
+
 /** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
 interface MatmulRule { minM: number; minN: number; minK: number; schedule: MatmulSchedule }
 /** Row-reduction defaults are not listed yet: no measurement of them on these workloads has been recorded. */

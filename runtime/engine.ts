@@ -129,7 +129,7 @@ const MAX_PROGRAMS = 512;
 
 /** The program cache's key: the graph's structure and the options that change its schedule. */
 const programKey = (roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions) =>
-  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${opts.skipRules?.join() ?? ''}:${structureKey(roots, inputs)}`;
+  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${opts.skipRules?.join() ?? '-'}:${structureKey(roots, inputs)}`;
 
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
   const key = programKey(roots, inputs, opts);
@@ -245,7 +245,7 @@ const notReplayable = (n: Node) => (n.op === 'input' ? tracers.has(n) : isRealiz
 
 /** The replay walk of `nodes` under the current options; null when the graph cannot be replayed. */
 function walkFor(nodes: readonly Node[], opts: RealizeOptions): Walk | null {
-  const prefix = `${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${globalOptions.maxBuffers ?? ''}:${opts.packScalars ? 'pack' : ''}:`;
+  const prefix = `${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${globalOptions.maxBuffers ?? ''}:${globalOptions.skipRules?.join() ?? '-'}:${opts.packScalars ? 'pack' : ''}:`;
   return walkGraph(nodes, prefix, opts, notReplayable, lazyGraphLimits);
 }
 

@@ -19,6 +19,7 @@ import type { BufferPool } from './pool.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { counters, debugFlags } from './stats.ts';
 import { afterTuning, tuneModeNow } from './tuner.ts';
+import { measuredSkipRules } from './defaults.ts';
 import { whenIdle } from './activity.ts';
 import { loadPlan, planCache, storePlan } from './plan-cache.ts';
 import { planOf, programFromPlan } from './program-plan.ts';
@@ -30,7 +31,8 @@ export interface CompileOptions {
   /** Storage buffers one kernel may bind (default: the device's limit). Lower it to test what a
    * stricter adapter (WebGPU's default 8, SwiftShader's 10) would compile; it never goes above the device's. */
   maxBuffers?: number;
-  /** Fusion rules to leave out, by name ('rows', 'attention', 'matmul-epilogue', 'siblings'), to measure what each buys. */
+  /** Fusion rules to leave out, by name ('rows', 'attention', 'matmul-epilogue', 'siblings'), to measure what each buys;
+   * undefined: those measured to lose on this adapter class (runtime/defaults.ts), [] for none. */
   skipRules?: readonly string[];
   /** Picks the schedule of a matmul or row kernel (the autotuner); undefined: the template's heuristic. */
   schedule?: (k: Kernel, dev: Device) => Promise<Schedule | undefined> | Schedule | undefined;
@@ -212,7 +214,7 @@ function hasOps(roots: readonly Node[], n: number): boolean {
 /** The kernels of `roots`, scheduled for the device's buffer limit (and the option's, when lower). */
 function scheduleKernels(roots: readonly Node[], dev: Device, opts: CompileOptions, flags: Set<string>): Kernel[] {
   const kernelRoots = [...new Set(roots.filter((r) => r.op !== 'input'))];
-  return schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers), skipRules: opts.skipRules,
+  return schedule(kernelRoots, { fuse: opts.fuse ?? true, maxBuffers: Math.min(opts.maxBuffers ?? Infinity, dev.caps.maxBuffers), skipRules: opts.skipRules ?? measuredSkipRules(dev),
     log: flags.has('fusion') ? (m) => console.log(m) : undefined });
 }
 

@@ -5,13 +5,27 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { grad, nn, stats, tensor, valueAndGrad, type Tensor } from '../index.ts';
+import { compilerOptions, grad, nn, stats, tensor, valueAndGrad, type Tensor } from '../index.ts';
+import { measuredSkipRules } from '../runtime/defaults.ts';
+import type { Device } from '../runtime/device.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { schedule, type Kernel } from '../ir/schedule/index.ts';
 import { allclose, checkAgainstInterpreter, dispatchesOf, rnd, throwsTessera } from './helpers.ts';
 import { checkGrad } from './grad-helpers.ts';
 
 const { scaledDotProductAttention: attention } = nn;
+
+// The attention rule is measured to lose on lavapipe and left out there by default
+// (runtime/defaults.ts); these tests run the fused kernel on every adapter.
+const savedSkip = compilerOptions.skipRules;
+compilerOptions.skipRules = [];
+test.after(() => { compilerOptions.skipRules = savedSkip; });
+
+test('the attention rule is left out by default only where it was measured to lose', () => {
+  const info = (device: string) => ({ adapterInfo: { vendor: '', architecture: '', device, description: '' } as Device['adapterInfo'] });
+  assert.equal([...measuredSkipRules(info('llvmpipe (LLVM 15.0.6, 256 bits)'))], ['attention']);
+  assert.equal([...measuredSkipRules(info('NVIDIA H200'))], []);
+});
 
 /** The kernels the graph of `t` schedules to (at a buffer limit every adapter has). */
 const kernelsOf = (t: Tensor | Tensor[]): Kernel[] => schedule(runPasses((Array.isArray(t) ? t : [t]).map((x) => x.node)), { fuse: true, maxBuffers: 8 });

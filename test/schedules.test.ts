@@ -26,7 +26,7 @@ async function runWith(t: Tensor, s: Schedule, msg: string): Promise<void> {
   const e = await engine();
   const roots = runPasses([t.node]);
   const inputs = inputsOf(roots);
-  const program = await compileProgram(roots, inputs, e.dev, e.pipelines, { fuse: true, schedule: (k) => (k.kind === 'elementwise' ? undefined : s) });
+  const program = await compileProgram(roots, inputs, e.dev, e.pipelines, { fuse: true, skipRules: [], schedule: (k) => (k.kind === 'elementwise' ? undefined : s) });
   const { data } = execute(e, program, roots, roots, inputs.map((n) => storageOf(n)), inputs, true);
   const got = (await data!)[0]!;
   const expected = interpret([t.node], (n: Node) => hostDataOf(n)!)[0]!;
