@@ -127,9 +127,10 @@ export function aliasOf(n: Node): Node | null {
 /** Programs kept for reuse (least recently used are dropped first). */
 const MAX_PROGRAMS = 512;
 
+/** The compile options that change a schedule, as a key prefix (program cache and replays). */
+const optionsKey = (opts: CompileOptions) => `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${opts.skipRules?.join() ?? '-'}:`;
 /** The program cache's key: the graph's structure and the options that change its schedule. */
-const programKey = (roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions) =>
-  `${opts.fuse === false ? 'nofuse' : 'fuse'}:${opts.maxBuffers ?? ''}:${opts.skipRules?.join() ?? '-'}:${structureKey(roots, inputs)}`;
+const programKey = (roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions) => `${optionsKey(opts)}${structureKey(roots, inputs)}`;
 
 export async function programFor(e: Engine, roots: readonly Node[], inputs: readonly Node[], opts: CompileOptions): Promise<Program> {
   const key = programKey(roots, inputs, opts);
@@ -245,8 +246,7 @@ const notReplayable = (n: Node) => (n.op === 'input' ? tracers.has(n) : isRealiz
 
 /** The replay walk of `nodes` under the current options; null when the graph cannot be replayed. */
 function walkFor(nodes: readonly Node[], opts: RealizeOptions): Walk | null {
-  const prefix = `${globalOptions.fuse === false ? 'nofuse' : 'fuse'}:${globalOptions.maxBuffers ?? ''}:${globalOptions.skipRules?.join() ?? '-'}:${opts.packScalars ? 'pack' : ''}:`;
-  return walkGraph(nodes, prefix, opts, notReplayable, lazyGraphLimits);
+  return walkGraph(nodes, `${optionsKey(globalOptions)}${opts.packScalars ? 'pack' : ''}:`, opts, notReplayable, lazyGraphLimits);
 }
 
 /** Runs a recorded plan on the inputs of walk `w`; null (nothing done) when it does not apply. */
