@@ -33,6 +33,13 @@ const throughViews = (n: Node): Node => (n.op === 'expand' || n.op === 'reshape'
  * e / sum(e) with e = exp(x - max(x)), each reduction read broadcast along its row. Null otherwise.
  */
 export function softmaxOf(p: Node): Softmax | null {
+  // Nodes are immutable: the rule's seeds, partners and plan ask about one node and share the answer.
+  if (!softmaxMemo.has(p)) softmaxMemo.set(p, matchSoftmax(p));
+  return softmaxMemo.get(p)!;
+}
+const softmaxMemo = new WeakMap<Node, Softmax | null>();
+
+function matchSoftmax(p: Node): Softmax | null {
   const last = p.shape.length - 1;
   if (last < 1 || p.op !== 'div') return null;
   const [e, sb] = p.src as [Node, Node];
