@@ -53,20 +53,24 @@ export function batchIndices(batchShape: Shape, fb: FnBuilder): string[] {
 }
 
 export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, sched: MatmulSchedule = DEFAULT_MATMUL): KernelCode {
-  const mm = k.node, out = k.output;
+  const mm = k.node, outs = k.outputs;
   const [A, B] = mm.src as [typeof mm, typeof mm];
   const r = mm.shape.length;
   const M = mm.shape[r - 2]!, N = mm.shape[r - 1]!, K = A.shape[r - 1]!;
   const batchShape = mm.shape.slice(0, -2), BATCH = numel(batchShape);
   const t = wgslType(mm.dtype), isF = t === 'f32' || t === 'f16';
-  const b = bindBuffers(k.reads, [out]);
+  const b = bindBuffers(k.reads, outs);
   const leaf = bufferLeaf(b);
 
   const fnA = operandFn('a_val', A, 'm', 'k', leaf);
   const fnB = operandFn('b_val', B, 'k', 'n', leaf);
+  // The epilogues, from the accumulator at flat index lin (each reads the product, and the others, only there).
   const efb = new FnBuilder();
-  const ev = out === mm ? 'acc' : emit(out, new Ix(out.shape, 'lin'), efb, (n, ix, fb) => (n === mm && ix.knownLin === 'lin' ? 'acc' : n === out ? undefined : leaf(n, ix, fb)));
-  const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${b.nameOf.get(out)}[lin] = ${toStorage(ev, out.dtype)};\n}`;
+  const stores = outs.map((o) => {
+    const v = o === mm ? 'acc' : emit(o, new Ix(o.shape, 'lin'), efb, (n, ix, fb) => (n === mm && ix.knownLin === 'lin' ? 'acc' : outs.includes(n) ? undefined : leaf(n, ix, fb)));
+    return `${b.nameOf.get(o)}[lin] = ${toStorage(v, o.dtype)};`;
+  });
+  const fnE = `fn epi(lin: i32, acc: ${t}) {\n${efb.body()}\n  ${stores.join('\n  ')}\n}`;
 
   const { wgM, wgN, tm, tn, bk, shared } = sched, ku = sched.ku ?? 1;
   const vw = sched.vec === 4 && tn % 4 === 0 ? 4 : 1; // accumulate tn columns as vec4s
@@ -123,7 +127,7 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
     L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, ${acc(i, j)}); }`);
 
-  const name = kernelName(k, out === mm ? [mm] : [out], k.reads);
+  const name = kernelName(k, [...outs], k.reads);
   const exit = `if (g >= ${groups}) { return; }`;
   const main = `@compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -142,5 +146,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }`;
   const text = `${fnA}\n${fnB}\n${fnE}\n${main}`;
   const wgsl = `${/\bf16\b/.test(text + b.decls.join('')) ? 'enable f16;\n' : ''}// kernel ${name} (matmul ${M}x${K}x${N}, batch ${BATCH}, schedule ${scheduleKey(sched)})\n${b.decls.join('\n')}\n${shDecl}\n${helpers(text)}\n${text}\n`;
-  return { name, wgsl, bindings: b.nodes, outputs: [out], grid: grid(groups, caps.maxWorkgroupsPerDim), threads: M * N * BATCH };
+  return { name, wgsl, bindings: b.nodes, outputs: [...outs], grid: grid(groups, caps.maxWorkgroupsPerDim), threads: M * N * BATCH };
 }

@@ -53,7 +53,7 @@ export function kernelStructure(k: Kernel): { key: string; nodes: Node[] } {
   switch (k.kind) {
     case 'elementwise': head = `ew|${k.shape.join(',')}|${k.outputs.map(at).join(',')}`; break;
     case 'row': head = `row|${k.full.join(',')}|${k.axes.join(',')}|${k.stages.map((s) => `${s.kind}${at(s.node)}${s.kind === 'reduce' && s.write ? 'w' : ''}`).join(',')}`; break;
-    case 'matmul': head = `mm|${at(k.node)}|${at(k.output)}`; break;
+    case 'matmul': head = `mm|${at(k.node)}|${k.outputs.map(at).join(',')}`; break;
     case 'attention': head = `att|${at(k.node)}|${at(k.max)}|${at(k.sum)}|${k.scores ? at(k.scores) : -1}`; break;
   }
   return { key: `${head}|${k.reads.map(at).join(',')}\n${text}`, nodes };

@@ -18,6 +18,14 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
     throw new TesseraError('matmul', `inner dimensions differ: ${fmtShape(nodeOf(a, 'matmul').shape)} has ${K} columns but ${fmtShape(nodeOf(b, 'matmul').shape)} has ${K2} rows`,
       'transpose or reshape an operand so the last axis of a matches the second-to-last of b');
   const M = x.shape[x.shape.length - 2]!, N = y.shape[y.shape.length - 1]!;
+  if (y.shape.length === 2 && x.shape.length > 2) {
+    // [..., M, K] · [K, N] (a Dense layer, a projection) is one [(...·M), K] · [K, N] product, as
+    // jax's dot_general folds it: one 2-D matmul, whose weight gradient xᵀ·dy then contracts over
+    // every row at once instead of a batched product summed over the batch afterwards.
+    const lead = x.shape.slice(0, -1);
+    const flat = nodeOf(matmul(T(reshape(x, [lead.reduce((p, d) => p * d, 1), K])), T(y)), 'matmul');
+    return T(reshape(flat, vecB ? lead : [...lead, N]));
+  }
   const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2));
   const dt = promote(x.dtype, y.dtype) === 'bool' ? 'int32' : promote(x.dtype, y.dtype);
   const xa = broadcastTo(cast(x, dt), [...batch, M, K], 'matmul'), yb = broadcastTo(cast(y, dt), [...batch, K, N], 'matmul');

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ts from '../index.ts';
-import { allclose, assertEqualArrays, checkAgainstInterpreter, rnd, rndInt } from './helpers.ts';
+import { allclose, assertEqualArrays, checkAgainstInterpreter, checkAllAgainstInterpreter, kernelSummary, rnd, rndInt, scheduleOf } from './helpers.ts';
 
 const TOL = { rtol: 1e-5, atol: 1e-5 };
 
@@ -72,6 +72,39 @@ test('epilogues that change dtype or shape, and two matmuls added', async () => 
   await checkAgainstInterpreter(ts.matmul(rnd([3, 4], { seed: 85 }), rnd([4, 5], { seed: 86 })).gt(0));
   await checkAgainstInterpreter(ts.matmul(rnd([2, 3, 4], { seed: 87 }), rnd([2, 4, 5], { seed: 88 })).reshape([6, 5]).add(rnd([5], { seed: 89 })), TOL);
   await checkAgainstInterpreter(ts.matmul(rnd([3, 4], { seed: 90 }), rnd([4, 5], { seed: 91 })).add(ts.matmul(rnd([3, 2], { seed: 92 }), rnd([2, 5], { seed: 93 }))), TOL);
+});
+
+test('several epilogues in one matmul kernel: the product kept where another kernel reads it; an Adam update of the weight a gradient matmul computes', async () => {
+  // gelu(z) and z itself (read again by a later reduction): one kernel writing both.
+  const z = ts.matmul(rnd([6, 5], { seed: 101 }), rnd([5, 4], { seed: 102 })).add(rnd([4], { seed: 103 }));
+  const outs = [ts.gelu(z).mul(2), z.sum(0)];
+  const ks = scheduleOf(outs);
+  const mms = ks.filter((k) => k.kind === 'matmul');
+  assert.is(mms.length, 1, kernelSummary(ks).join('\n'));
+  assert.is(mms[0]!.outputs.length, 2, kernelSummary(ks).join('\n'));
+  await checkAllAgainstInterpreter(outs, TOL);
+  // dW = xᵀ·dy, then m, v and the weight updated from it at each element: one kernel, three outputs.
+  const x = rnd([7, 5], { seed: 104 }), dy = rnd([7, 3], { seed: 105 }), w = rnd([5, 3], { seed: 106 });
+  const m = rnd([5, 3], { seed: 107 }), v = rnd([5, 3], { seed: 108 }).abs();
+  const g = ts.matmul(x.T, dy);
+  const m2 = m.mul(0.9).add(g.mul(0.1)), v2 = v.mul(0.999).add(g.mul(g).mul(0.001));
+  const w2 = w.sub(m2.div(v2.sqrt().add(1e-3)).mul(0.01));
+  const step = scheduleOf([w2, m2, v2]);
+  assert.is(step.length, 1, kernelSummary(step).join('\n'));
+  await checkAllAgainstInterpreter([w2, m2, v2], TOL);
+});
+
+test('[..., M, K] · [K, N] is one 2-D product: the weight gradient contracts over every row in one matmul', async () => {
+  const x = rnd([3, 4, 5], { seed: 111 }), w = rnd([5, 6], { seed: 112 });
+  const y = ts.matmul(x, w);
+  assert.equal(y.shape, [3, 4, 6]);
+  await checkAgainstInterpreter(y, TOL);
+  await checkAgainstInterpreter(ts.matmul(x.permute([1, 0, 2]), w).relu(), TOL); // a permuted operand: its flattening is a view
+  await checkAgainstInterpreter(ts.matmul(x, rnd([5], { seed: 113 })), TOL);      // matrix · vector keeps [3, 4]
+  const dw = ts.grad((ww: ts.Tensor) => ts.matmul(x, ww).square().sum())(w);
+  const ks = scheduleOf(dw);
+  assert.ok(ks.every((k) => k.kind === 'matmul'), kernelSummary(ks).join('\n')); // no batched product summed afterwards
+  await checkAgainstInterpreter(dw, TOL);
 });
 
 test('int32 and bool matmul', async () => {

@@ -16,7 +16,7 @@ import { Ix, probeScope } from '../indexing.ts';
 import type { Node, ReduceArg } from '../node.ts';
 import { shapesEqual } from '../shape.ts';
 import type { FusionGraph } from './graph.ts';
-import { accessesOf, accessesOfAll, fullIx, readsOwnRow, type AttentionKernel, type Kernel } from './kernel.ts';
+import { accessesOf, accessesOfAll, fullIx, plainMatmul, readsOwnRow, type AttentionKernel, type Kernel } from './kernel.ts';
 import type { FusionRule } from './rules.ts';
 
 /** Head dimensions up to this many values are kept in registers (q row and accumulators). */
@@ -77,7 +77,7 @@ const headDimOk = (n: Node) => n.shape[n.shape.length - 1]! <= ATTENTION_MAX_HEA
 export const attention: FusionRule = {
   name: 'attention',
   repeat: true,
-  seeds: (g, k) => (k.kind === 'matmul' && k.output === k.node && softmaxOf(k.node.src[0]!) !== null) || (k.kind === 'attention' && k.scores === null),
+  seeds: (g, k) => (plainMatmul(k) && softmaxOf(k.node.src[0]!) !== null) || (k.kind === 'attention' && k.scores === null),
   partners(g, k) {
     if (k.kind === 'matmul') {
       const p = g.producerOf(softmaxOf(k.node.src[0]!)!.max);
@@ -97,7 +97,7 @@ export const attention: FusionRule = {
       return { kind: 'attention', node: k.node, max: sm.max, sum: sm.sum, scores: null, reads: [] };
     }
     const a = k as AttentionKernel;
-    if (c.kind !== 'matmul' || c.output !== c.node) return 'the scores matmul has an epilogue';
+    if (!plainMatmul(c)) return 'the scores matmul has an epilogue';
     if (!headDimOk(c.node.src[0]!)) return `the query head dimension is over ${ATTENTION_MAX_HEAD_DIM}`;
     if (g.consumers(c).some((o) => o !== k) || g.outputs.has(c.node)) return 'other kernels read the scores';
     return { ...a, scores: c.node };

@@ -77,12 +77,16 @@ export class FusionGraph {
 
   /** Whether `o`, computed by kernel k (standing for `parts`), must be written to memory. */
   isWritten(o: Node, k: Kernel, parts: readonly Kernel[] = [k]): boolean {
-    if (k.kind === 'matmul') return o === k.output;
+    if (k.kind === 'matmul') return k.outputs.includes(o);
     if (k.kind === 'attention') return o === k.node;
     if (k.kind !== 'row' || this.outputs.has(o)) return true;
     const stage = k.stages.find((s) => s.node === o)!;
-    if (stage.kind !== 'reduce') return true;
-    for (const r of this.readers.get(o) ?? []) if (!parts.includes(r)) return true;
+    return stage.kind !== 'reduce' || this.readOutside(o, parts);
+  }
+  /** Whether `n` is a program output or read by a kernel other than `parts`. */
+  readOutside(n: Node, parts: readonly Kernel[]): boolean {
+    if (this.outputs.has(n)) return true;
+    for (const r of this.readers.get(n) ?? []) if (!parts.includes(r)) return true;
     return false;
   }
 

@@ -43,7 +43,7 @@ function kernelOf(n: Node): Kernel {
     const { axes } = n.arg as ReduceArg;
     return { kind: 'row', full: n.src[0]!.shape, axes, stages: [{ kind: 'reduce', node: n, write: true }], reads: [] };
   }
-  if (n.op === 'matmul') return { kind: 'matmul', node: n, output: n, reads: [] };
+  if (n.op === 'matmul') return { kind: 'matmul', node: n, outputs: [n], reads: [] };
   return { kind: 'elementwise', shape: n.shape, outputs: [n], reads: [] };
 }
 

@@ -4,7 +4,8 @@
  *  - elementwise: one invocation per output element (several outputs of one shape may share it);
  *  - row: reductions over the same rows (`full` shape, reduced `axes`) and the elementwise stages
  *    fused after them, in dependency order;
- *  - matmul: one matmul, with at most one elementwise epilogue (`output`);
+ *  - matmul: one matmul and the elementwise epilogues computed from its result at each element;
+ *    `outputs` are what it writes (the product itself only where something else reads it);
  *  - attention: a matmul (`node`, out = probs·v) whose left operand is a softmax over its last axis
  *    (`max` and `sum` are its reductions of the scores `x`), computed FlashAttention-style: one
  *    invocation walks a query row's keys with a running max and sum, never writing probabilities.
@@ -25,19 +26,21 @@ export type Stage =
 export type Kernel =
   | { readonly kind: 'elementwise'; readonly shape: Shape; readonly outputs: readonly Node[]; readonly reads: readonly Node[] }
   | { readonly kind: 'row'; readonly full: Shape; readonly axes: readonly number[]; readonly stages: readonly Stage[]; readonly reads: readonly Node[] }
-  | { readonly kind: 'matmul'; readonly node: Node; readonly output: Node; readonly reads: readonly Node[] }
+  | { readonly kind: 'matmul'; readonly node: Node; readonly outputs: readonly Node[]; readonly reads: readonly Node[] }
   | { readonly kind: 'attention'; readonly node: Node; readonly max: Node; readonly sum: Node; readonly scores: Node | null; readonly reads: readonly Node[] };
 
 export type RowKernel = Kernel & { kind: 'row' };
 export type ElementwiseKernel = Kernel & { kind: 'elementwise' };
 export type MatmulKernel = Kernel & { kind: 'matmul' };
+/** A matmul kernel that writes its product and nothing else (no epilogue). */
+export const plainMatmul = (k: Kernel): k is MatmulKernel => k.kind === 'matmul' && k.outputs.length === 1 && k.outputs[0] === k.node;
 export type AttentionKernel = Kernel & { kind: 'attention' };
 
 /** Nodes a kernel writes. */
 export function kernelOutputs(k: Kernel): Node[] {
   switch (k.kind) {
     case 'elementwise': return [...k.outputs];
-    case 'matmul': return [k.output];
+    case 'matmul': return [...k.outputs];
     case 'attention': return [k.node];
     case 'row': return k.stages.filter((s) => s.kind !== 'reduce' || s.write).map((s) => s.node);
   }
@@ -47,7 +50,7 @@ export function kernelOutputs(k: Kernel): Node[] {
 export function kernelRoots(k: Kernel): Node[] {
   switch (k.kind) {
     case 'elementwise': return [...k.outputs];
-    case 'matmul': return k.output === k.node ? [k.node] : [k.node, k.output];
+    case 'matmul': return k.outputs.includes(k.node) ? [...k.outputs] : [k.node, ...k.outputs];
     case 'attention': return [...(k.scores ? [k.scores] : []), k.max, k.sum, k.node.src[0]!, k.node];
     case 'row': return k.stages.map((s) => s.node);
   }

@@ -11,7 +11,7 @@ import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import { attention } from './attention.ts';
 import { CYCLE, type FusionGraph } from './graph.ts';
-import { accessesOf, accessesOfAll, fullIx, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
+import { accessesOfAll, fullIx, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
   readonly name: string;
@@ -65,24 +65,27 @@ export const rows: FusionRule = {
 };
 
 /**
- * A matmul whose only reader is one elementwise output at the same element (bias, activation,
- * residual, scale) computes that output in its own kernel. (Elementwise producers of matmul
- * operands are inlined as its prologue: see anchors.ts for the costly ones that are not.)
+ * Elementwise kernels that read a matmul's result (and its other epilogues) only at their own
+ * element — bias, activation, residual, scale, an optimizer's update of the weight whose gradient
+ * the matmul is — are computed in the matmul's kernel, from the accumulator. The product itself
+ * is still written where another kernel or the program reads it (a backward pass reading an
+ * activation's input). (Elementwise producers of matmul operands are inlined as its prologue:
+ * see anchors.ts for the costly ones that are not.)
  */
 export const matmulEpilogue: FusionRule = {
   name: 'matmul-epilogue',
-  repeat: false,
-  seeds: (g, k) => k.kind === 'matmul' && k.output === k.node && !g.outputs.has(k.node),
+  repeat: true,
+  seeds: (_, k) => k.kind === 'matmul',
   partners: (g, k) => g.consumers(k),
   plan(g, k, c) {
     const mm = k as MatmulKernel;
-    if (g.consumers(k).length !== 1) return 'the matmul result is read by several kernels';
-    if (c.kind !== 'elementwise' || c.outputs.length !== 1) return 'its reader is not one elementwise output';
-    const o = c.outputs[0]!;
-    if (numel(o.shape) !== numel(mm.node.shape) || !isFloat(o.dtype)) return 'the epilogue has another size or dtype';
-    const acc = accessesOf(o, new Ix(o.shape, 'lin'), mm.node, (n) => g.anchors.has(n));
-    if (!acc.every((ix) => ix.knownLin === 'lin')) return 'the epilogue reads the matmul at other elements';
-    return { kind: 'matmul', node: mm.node, output: o, reads: [] };
+    if (c.kind !== 'elementwise') return 'its reader is not elementwise';
+    if (!c.outputs.every((o) => numel(o.shape) === numel(mm.node.shape) && isFloat(o.dtype))) return 'the epilogue has another size or dtype';
+    const mine = new Set([mm.node, ...mm.outputs]), stop = (n: Node) => g.anchors.has(n);
+    if (!c.outputs.every((o) => [...accessesOfAll(o, new Ix(o.shape, 'lin'), mine, stop).values()].every((l) => l.every((ix) => ix.knownLin === 'lin'))))
+      return 'the epilogue reads the matmul at other elements';
+    const product = mm.outputs.includes(mm.node) && g.readOutside(mm.node, [k, c]) ? [mm.node] : [];
+    return { kind: 'matmul', node: mm.node, outputs: [...product, ...mm.outputs.filter((o) => o !== mm.node), ...c.outputs], reads: [] };
   },
 };
 
