@@ -33,6 +33,13 @@ export interface TimeOptions {
   /** Stop early once measured time exceeds this (keeps big sizes short); at least minReps run. */
   maxMs?: number;
   minReps?: number;
+  /**
+   * Untimed runs of a contender right before each of its timed runs (timeInterleaved; default 1).
+   * On lavapipe a program runs up to 1.6x slower right after a different program than after
+   * itself (measured on the W5 block: fused 390 ms after the unfused program, 240 ms after
+   * itself), so strict A B A B timing would measure the switch, not the steady state a loop sees.
+   */
+  settle?: number;
 }
 
 export interface Timing { median: number; min: number; max: number; reps: number; samples: number[] }
@@ -60,16 +67,18 @@ export async function timeAsync(run: () => Promise<unknown>, o: TimeOptions = {}
 
 /**
  * Times several contenders interleaved (A B C A B C ...), so machine noise (other processes on
- * the 2 shared cores) hits all of them alike and their ratios stay meaningful.
+ * the 2 shared cores) hits all of them alike and their ratios stay meaningful. Each timed run
+ * follows `settle` untimed runs of the same contender, so it is timed in its steady state.
  */
 export async function timeInterleaved(runs: Record<string, () => Promise<unknown>>, o: TimeOptions = {}): Promise<Record<string, Timing>> {
-  const reps = o.reps ?? 10, warmup = o.warmup ?? 2, maxMs = o.maxMs ?? Infinity, minReps = o.minReps ?? 3;
+  const reps = o.reps ?? 10, warmup = o.warmup ?? 2, maxMs = o.maxMs ?? Infinity, minReps = o.minReps ?? 3, settle = o.settle ?? 1;
   const names = Object.keys(runs);
   for (let i = 0; i < warmup; i++) for (const k of names) await runs[k]!();
   const xs: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
   let total = 0;
   for (let i = 0; i < reps; i++) {
     for (const k of names) {
+      for (let s = 0; s < settle; s++) await runs[k]!();
       const t0 = performance.now();
       await runs[k]!();
       const dt = performance.now() - t0;

@@ -127,7 +127,7 @@ function fusedNodes(k: Kernel): Node[] {
 const primitiveName = (n: Node) => (n.op === 'reduce' ? (n.arg as ReduceArg).op : n.op);
 
 /** Runs the pipeline on the graph of `roots` and describes its kernels. */
-export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number },
+export function analyze(nodes: readonly Node[], caps: DeviceCaps, opts: { fuse: boolean; maxBuffers: number; skipRules?: readonly string[] },
   labels = new Map<Node, string>()): Analysis {
   const roots = runPasses(substituteRealized(nodes));
   // As realize does: a root that is an input, or a reshape of one, needs no kernel (it aliases the input's buffer).

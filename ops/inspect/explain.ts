@@ -9,6 +9,7 @@
  * recorded while it builds its graph (sources.ts).
  */
 import type { DeviceCaps } from '../../codegen/kernels.ts';
+import { measuredSkipRules } from '../../runtime/defaults.ts';
 import { engine, globalOptions } from '../../runtime/engine.ts';
 import { analyze, argLabels, resultNodes, type Analysis, type BufferInfo, type KernelInfo, type Target } from './analyze.ts';
 import { graphDOT } from './graph-dot.ts';
@@ -79,17 +80,19 @@ export class ExplainReport {
 const SPEC_DEFAULTS: DeviceCaps & { maxBuffers: number } = { maxWorkgroupsPerDim: 65535, maxWorkgroupSize: 256, f16: false, subgroups: false, maxBuffers: 8 };
 
 /** Device limits for compiling: the engine's device, or WebGPU's defaults without one (`fallback`). */
-export async function compileCaps(fallback = false): Promise<{ caps: DeviceCaps; maxBuffers: number; device: string }> {
+export async function compileCaps(fallback = false): Promise<{ caps: DeviceCaps; maxBuffers: number; device: string; skipRules: readonly string[] }> {
   let caps: DeviceCaps & { maxBuffers: number } = SPEC_DEFAULTS, device = 'no WebGPU adapter: compiled for WebGPU\'s default limits';
+  let skipRules = globalOptions.skipRules ?? [];
   try {
     const e = await engine();
     caps = e.dev.caps;
+    skipRules = globalOptions.skipRules ?? measuredSkipRules(e.dev); // as the program itself is scheduled
     const i = e.dev.adapterInfo;
     device = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unnamed adapter';
   } catch (err) {
     if (!fallback) throw err;
   }
-  return { caps, maxBuffers: Math.min(globalOptions.maxBuffers ?? Infinity, caps.maxBuffers), device };
+  return { caps, maxBuffers: Math.min(globalOptions.maxBuffers ?? Infinity, caps.maxBuffers), device, skipRules };
 }
 
 /**
@@ -102,7 +105,7 @@ export async function explain(target: Target | Model, ...args: unknown[]): Promi
   target = r.target as Target;
   args = [...r.args];
   const nodes = withSources(() => resultNodes('explain', target, args));
-  const { caps, maxBuffers, device } = await compileCaps(true);
+  const { caps, maxBuffers, device, skipRules } = await compileCaps(true);
   const title = typeof target === 'function' && target.name ? target.name : 'program';
-  return new ExplainReport(analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args)), title, device);
+  return new ExplainReport(analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers, skipRules }, argLabels(args)), title, device);
 }

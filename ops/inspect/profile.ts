@@ -78,8 +78,8 @@ export async function profileWith(opts: ProfileOptions, target: Target | Model, 
   target = m.target as Target;
   args = [...m.args];
   const nodes = withSources(() => resultNodes('profile', target, args));
-  const { caps, maxBuffers } = await compileCaps();
-  const a = analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers }, argLabels(args));
+  const { caps, maxBuffers, skipRules } = await compileCaps();
+  const a = analyze(nodes, caps, { fuse: globalOptions.fuse ?? true, maxBuffers, skipRules }, argLabels(args));
   const e = await engine();
   const inputs = inputsOf(a.roots);
   const compute = [...new Set(a.roots.filter((r) => !aliasOf(r)))];
