@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, heading } from './common.ts';
 
-const ALL = ['ceilings', 'elementwise', 'train-step', 'kernels', 'schedule', 'compile', 'source-capture', 'tfjs-backend', 'onnx', 'attention', 'gpt'];
+const ALL = ['ceilings', 'elementwise', 'train-step', 'kernels', 'rows', 'schedule', 'compile', 'source-capture', 'tfjs-backend', 'onnx', 'attention', 'gpt'];
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = picked.length ? ALL.filter((n) => picked.includes(n)) : ALL;
 const unknown = picked.filter((n) => !ALL.includes(n));

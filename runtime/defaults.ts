@@ -6,6 +6,7 @@
  * measured classes are listed; others keep the template heuristics (tuner.ts heuristicSchedule,
  * codegen rowHeuristic). The tuner still times these against every other candidate.
  */
+import type { RowSchedule } from '../codegen/kernels.ts';
 import { scheduleFits, type MatmulSchedule } from '../codegen/matmul.ts';
 import type { Kernel } from '../ir/schedule/index.ts';
 import type { Device } from './device.ts';
@@ -30,15 +31,24 @@ export const measuredSkipRules = (dev: Pick<Device, 'adapterInfo'>): readonly st
 
 /** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
 interface MatmulRule { minM: number; minN: number; minK: number; schedule: MatmulSchedule }
-/** Row-reduction defaults are not listed yet: no measurement of them on these workloads has been recorded. */
-interface ClassDefaults { matmul: MatmulRule[] }
+interface ClassDefaults { matmul: MatmulRule[]; row?: RowSchedule }
 
 export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // Mesa lavapipe 25.0 (LLVM 15), 2 cores. bench/compile.ts, MLP Adam step: every large matmul
   // ([256,512] K=784/512, backward [784,512] K=256, [512,512] K=256) was won by 8x8/8x16, by
   // 1.5-5x over the 8x8/4x4 template default. The rule asks for a full 64x128 tile of output.
-  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 16, bk: 8, shared: false } }] },
+  // Row kernels (bench/rows.ts): one invocation per row (serial, 64 per workgroup) was fastest or
+  // within 1.7x of it on every shape measured, 3-15x faster than the template's workgroup trees
+  // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
+  // one 0.45 vs 1.8 ms): lavapipe's barriers are costly and its lanes gain nothing from neighbouring loads.
+  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 16, bk: 8, shared: false } }], row: { serial: true, wg: 64 } },
 };
+
+/** The measured default row-reduction schedule for this adapter, if one is known and fits. */
+export function measuredRow(dev: Pick<Device, 'adapterInfo' | 'caps'>): RowSchedule | undefined {
+  const r = MEASURED[adapterClass(dev.adapterInfo)]?.row;
+  return r && r.wg <= dev.caps.maxWorkgroupSize ? r : undefined;
+}
 
 /** The measured default matmul schedule for this adapter, if one applies and fits the device. */
 export function measuredMatmul(k: Kernel & { kind: 'matmul' }, dev: Pick<Device, 'adapterInfo' | 'caps'>): MatmulSchedule | undefined {

@@ -30,7 +30,7 @@ import type { PipelineCache } from './pipelines.ts';
 import type { BufferPool } from './pool.ts';
 import { median } from './profile.ts';
 import { callsStarted, sinceLastCall, whenIdle } from './activity.ts';
-import { measuredMatmul } from './defaults.ts';
+import { measuredMatmul, measuredRow } from './defaults.ts';
 import { counters } from './stats.ts';
 
 const env = (k: string) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k];
@@ -106,9 +106,8 @@ export function heuristicSchedule(k: Kernel & { kind: 'matmul' }): MatmulSchedul
 }
 
 /** Row-kernel candidates: one invocation per row, or a workgroup tree of several widths. */
-export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps): RowSchedule[] {
-  const h = rowHeuristic(k, caps);
-  const out: RowSchedule[] = [h, { serial: true, wg: 64 }, { serial: true, wg: 16 }];
+export function rowCandidates(k: Kernel & { kind: 'row' }, caps: DeviceCaps, h: RowSchedule = rowHeuristic(k, caps)): RowSchedule[] {
+  const out: RowSchedule[] = [h, ...[64, 16].filter((wg) => !(h.serial && h.wg === wg)).map((wg) => ({ serial: true, wg }))];
   for (const wg of [32, 64, 128, 256]) if (wg <= caps.maxWorkgroupSize) {
     out.push({ serial: false, wg });
     if (caps.subgroups) out.push({ serial: false, wg, subgroups: true });
@@ -176,9 +175,10 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
     // The untuned choice. With tuning off: a measured default for this adapter class (defaults.ts).
     // Otherwise the template heuristic, which compiles fastest (lavapipe's LLVM takes several times
     // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
+    // Row kernels take the measured default in every mode (one invocation per row is also the cheapest to compile).
     const measured = modeNow() === 'off';
     const h: Schedule = k.kind === 'matmul' ? (measured ? measuredMatmul(k, ctx.dev) : undefined) ?? heuristicSchedule(k)
-      : k.kind === 'row' ? rowHeuristic(k, ctx.dev.caps) : k.kind === 'attention' ? attentionHeuristic(k, ctx.dev.caps) : { lanes: 4 };
+      : k.kind === 'row' ? measuredRow(ctx.dev) ?? rowHeuristic(k, ctx.dev.caps) : k.kind === 'attention' ? attentionHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
     const key = workOf(k) < tuning.minWork ? undefined
@@ -326,7 +326,7 @@ export function pruneCandidates(k: Kernel, cands: readonly Schedule[]): Schedule
 
 async function tuneAndStore(k: Kernel, ctx: TuneContext, key: string, h: Schedule, gate?: () => Promise<void>, quietly?: () => Promise<void>): Promise<Schedule> {
   const cands: Schedule[] = k.kind === 'matmul' ? [h, ...CANDIDATES.filter((c) => scheduleFits(c, ctx.dev.caps))]
-    : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps) : k.kind === 'attention' ? attentionCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
+    : k.kind === 'row' ? rowCandidates(k, ctx.dev.caps, h as RowSchedule) : k.kind === 'attention' ? attentionCandidates(k, ctx.dev.caps) : [h, { lanes: 1 }];
   const res = await tuneKernel(k, ctx, pruneCandidates(k, cands), gate, quietly);
   memory.set(key, res.winner);
   (await loadPersisted())[key] = res.winner;
