@@ -124,8 +124,17 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
     fmaBlock((i) => `a${i}`, (j) => `b${j}`, '    ');
     L.push('  }', '  workgroupBarrier();', '}');
   }
-  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
-    L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, ${acc(i, j)}); }`);
+  if (outs.length === 1 && outs[0] === mm) {
+    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
+      L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, ${acc(i, j)}); }`);
+  } else {
+    // An epilogue runs in a loop over the register block, so the driver compiles it once rather
+    // than once per accumulator (unrolled, a gelu epilogue on an 8x16 tile took lavapipe ~10 s to build).
+    L.push(`var accs: array<${t}, ${tm * tn}>;`);
+    for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) L.push(`accs[${i * tn + j}] = ${acc(i, j)};`);
+    L.push(`for (var e = 0; e < ${tm * tn}; e++) {`, `  let mi = m0 + e / ${tn}; let nj = n0 + e % ${tn};`,
+      `  if (mi < ${M} && nj < ${N}) { epi(bt * ${M * N} + mi * ${N} + nj, accs[e]); }`, '}');
+  }
 
   const name = kernelName(k, [...outs], k.reads);
   const exit = `if (g >= ${groups}) { return; }`;

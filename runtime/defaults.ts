@@ -36,12 +36,16 @@ interface ClassDefaults { matmul: MatmulRule[]; row?: RowSchedule }
 export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // Mesa lavapipe 25.0 (LLVM 15), 2 cores. bench/compile.ts, MLP Adam step: every large matmul
   // ([256,512] K=784/512, backward [784,512] K=256, [512,512] K=256) was won by 8x8/8x16, by
-  // 1.5-5x over the 8x8/4x4 template default. The rule asks for a full 64x128 tile of output.
+  // 1.5-5x over the 8x8/4x4 template default; the default is 8x8/8x8, which ran as fast on the W5
+  // block's matmuls ([512,256]x[256,256] with a gelu epilogue: 24 vs 26 ms; N=1024: 91 vs 111 ms)
+  // and builds 3-4x faster (lavapipe compiled the 8x16 tile for ~3 s per kernel at its first
+  // dispatch: the W5 block's first call with tuning off took 11.5 s with it, 5.9 s with 8x8).
+  // The rule asks for a full 64x128 tile of output.
   // Row kernels (bench/rows.ts): one invocation per row (serial, 64 per workgroup) was fastest or
   // within 1.7x of it on every shape measured, 3-15x faster than the template's workgroup trees
   // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
   // one 0.45 vs 1.8 ms): lavapipe's barriers are costly and its lanes gain nothing from neighbouring loads.
-  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 16, bk: 8, shared: false } }], row: { serial: true, wg: 64 } },
+  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false } }], row: { serial: true, wg: 64 } },
 };
 
 /** The measured default row-reduction schedule for this adapter, if one is known and fits. */

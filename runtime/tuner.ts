@@ -176,8 +176,7 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
     // Otherwise the template heuristic, which compiles fastest (lavapipe's LLVM takes several times
     // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
     // Row kernels take the measured default in every mode (one invocation per row is also the cheapest to compile).
-    const measured = modeNow() === 'off';
-    const h: Schedule = k.kind === 'matmul' ? (measured ? measuredMatmul(k, ctx.dev) : undefined) ?? heuristicSchedule(k)
+    const h: Schedule = k.kind === 'matmul' ? (modeNow() === 'off' ? cheapMeasuredMatmul(k, ctx) : undefined) ?? heuristicSchedule(k)
       : k.kind === 'row' ? measuredRow(ctx.dev) ?? rowHeuristic(k, ctx.dev.caps) : k.kind === 'attention' ? attentionHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
@@ -187,6 +186,19 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
   }
   prepared.set(k, p);
   return p;
+}
+
+/**
+ * The adapter's measured matmul tile, unless it is costly to compile (compileSize over
+ * tuning.activeCompileSize and twice the template heuristic's, as background tuning defers): on
+ * lavapipe the 8x16 tile behind a fused prologue or epilogue took over a minute to build for the
+ * W5 block's first call (70 s vs 4.4 s with the template's tiles), which tuning off must not cost.
+ */
+function cheapMeasuredMatmul(k: Kernel & { kind: 'matmul' }, ctx: TuneContext): Schedule | undefined {
+  const m = measuredMatmul(k, ctx.dev);
+  if (!m) return undefined;
+  const bound = Math.max(tuning.activeCompileSize, 2 * compileSize(generate(k, ctx.dev.caps, heuristicSchedule(k)).wgsl));
+  return compileSize(generate(k, ctx.dev.caps, m).wgsl) <= bound ? m : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
 //  3. opens it in Debian's headless Chromium via playwright-core (WebGPU on SwiftShader);
 //  4. waits for `window.__result`, prints each check, and exits non-zero on any failure.
 // Env: CHROMIUM_PATH (default /usr/lib/chromium/chromium), BROWSER_TEST_TIMEOUT_MS (default 120000).
+// `--entry FILE` bundles another entry that publishes `window.__result` the same way (bench/browser-rows.ts).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -12,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = path.join(root, 'test/browser/entry.ts');
+const entryArg = process.argv.indexOf('--entry');
+const entryRel = entryArg > 0 ? process.argv[entryArg + 1] : 'test/browser/entry.ts';
+const entry = path.join(root, entryRel);
 const outDir = path.join(root, 'dist/browser-test');
 const executablePath = process.env.CHROMIUM_PATH || '/usr/lib/chromium/chromium';
 const timeoutMs = Number(process.env.BROWSER_TEST_TIMEOUT_MS || 120_000);
@@ -157,7 +160,7 @@ let passed = 0;
 let failed = 0;
 try {
   await bundle();
-  log('bundled test/browser/entry.ts -> dist/browser-test/bundle.js');
+  log(`bundled ${entryRel} -> dist/browser-test/bundle.js`);
   server = await serve(outDir);
   const url = `http://127.0.0.1:${server.address().port}/index.html`;
   log(`serving ${outDir} at ${url}`);
