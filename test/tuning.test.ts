@@ -14,7 +14,7 @@ import { storageOf } from '../runtime/storage.ts';
 import { CANDIDATES, compileSize, heuristicSchedule, keyOf, pruneCandidates, rowCandidates, tuneLog } from '../runtime/tuner.ts';
 import { generate } from '../codegen/kernels.ts';
 import { schedule as scheduleGraph } from '../ir/schedule/index.ts';
-import { adapterClass, measuredMatmul } from '../runtime/defaults.ts';
+import { adapterClass, measuredMatmul, measuredRow } from '../runtime/defaults.ts';
 import { close, evalF64, rt } from './grad-helpers.ts';
 
 const { jit, stats, tuning, tuningComplete } = ts;
@@ -109,9 +109,11 @@ test('measured defaults apply per adapter class and shape; the untuned program w
   const big = kernelOf(rt([64, 64], 15).matmul(rt([64, 128], 16))), thin = kernelOf(rt([64, 64], 17).matmul(rt([64, 40], 18)));
   if (big.kind !== 'matmul' || thin.kind !== 'matmul') throw new Error('no matmul kernel');
   const lavapipe = { adapterInfo: info('llvmpipe'), caps: e.dev.caps };
-  assert.is(keyOf(measuredMatmul(big, lavapipe)!), '8x8/8x16', 'a full 64x128 output tile: the measured lavapipe default');
+  assert.is(keyOf(measuredMatmul(big, lavapipe)!), '8x8/8x8', 'a full 64x128 output tile: the measured lavapipe default');
   assert.is(measuredMatmul(thin, lavapipe), undefined, 'too few columns: the template heuristic');
   assert.is(measuredMatmul(big, { adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class');
+  assert.equal(measuredRow(lavapipe), { serial: true, wg: 64 }, 'lavapipe rows: one invocation per row');
+  assert.is(measuredRow({ adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class keeps the template heuristic');
   tuning.mode = 'off';
   const a = rt([64, 64], 19), b = rt([64, 128], 20);
   const [want] = evalF64([a.matmul(b)]);
