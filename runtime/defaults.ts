@@ -46,6 +46,10 @@ export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
   // one 0.45 vs 1.8 ms): lavapipe's barriers are costly and its lanes gain nothing from neighbouring loads.
   lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false } }], row: { serial: true, wg: 64 } },
+  // Chromium's SwiftShader (bench/browser-rows.ts): one invocation per row was within 1.3x of the
+  // fastest strategy on every shape and 10-50x faster than the template's trees (layernorm
+  // [512,256] 6.2 vs 310 ms; softmax [4,4,128,128] 9.8 vs 474 ms). Matmul tiles: not measured yet.
+  swiftshader: { matmul: [], row: { serial: true, wg: 64 } },
 };
 
 /** The measured default row-reduction schedule for this adapter, if one is known and fits. */

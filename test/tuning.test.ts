@@ -113,6 +113,7 @@ test('measured defaults apply per adapter class and shape; the untuned program w
   assert.is(measuredMatmul(thin, lavapipe), undefined, 'too few columns: the template heuristic');
   assert.is(measuredMatmul(big, { adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class');
   assert.equal(measuredRow(lavapipe), { serial: true, wg: 64 }, 'lavapipe rows: one invocation per row');
+  assert.equal(measuredRow({ adapterInfo: info('SwiftShader Device (Subzero)'), caps: e.dev.caps }), { serial: true, wg: 64 }, 'SwiftShader rows too');
   assert.is(measuredRow({ adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class keeps the template heuristic');
   tuning.mode = 'off';
   const a = rt([64, 64], 19), b = rt([64, 128], 20);
