@@ -2,7 +2,6 @@
 // on the page's adapter (SwiftShader in Debian's Chromium), one reported line per kernel.
 import { rowStrategies } from './row-strategies.ts';
 
-
 try {
   const info = (await navigator.gpu.requestAdapter())?.info;
   const res = await rowStrategies();

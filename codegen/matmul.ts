@@ -9,7 +9,7 @@
  */
 import { wgslType } from '../ir/dtype.ts';
 import { Ix } from '../ir/indexing.ts';
-import type { Kernel } from '../ir/schedule/index.ts';
+import { plainMatmul, type Kernel } from '../ir/schedule/index.ts';
 import type { Node } from '../ir/node.ts';
 import { contiguousStrides, numel, type Shape } from '../ir/shape.ts';
 import { emit, FnBuilder, helpers, toStorage, type Leaf } from './expr.ts';
@@ -124,7 +124,7 @@ export function matmulKernel(k: Kernel & { kind: 'matmul' }, caps: DeviceCaps, s
     fmaBlock((i) => `a${i}`, (j) => `b${j}`, '    ');
     L.push('  }', '  workgroupBarrier();', '}');
   }
-  if (outs.length === 1 && outs[0] === mm) {
+  if (plainMatmul(k)) {
     for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++)
       L.push(`if (m0 + ${i} < ${M} && n0 + ${j} < ${N}) { epi(bt * ${M * N} + (m0 + ${i}) * ${N} + n0 + ${j}, ${acc(i, j)}); }`);
   } else {

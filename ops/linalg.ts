@@ -2,7 +2,7 @@
 import { promote } from '../ir/dtype.ts';
 import { TesseraError, fmtShape } from '../ir/error.ts';
 import { Node } from '../ir/node.ts';
-import { broadcastShapes } from '../ir/shape.ts';
+import { broadcastShapes, numel } from '../ir/shape.ts';
 import { broadcastTo, cast, nodeOf, reshape, T, type TensorLike } from './graph.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -23,7 +23,7 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
     // jax's dot_general folds it: one 2-D matmul, whose weight gradient xᵀ·dy then contracts over
     // every row at once instead of a batched product summed over the batch afterwards.
     const lead = x.shape.slice(0, -1);
-    const flat = nodeOf(matmul(T(reshape(x, [lead.reduce((p, d) => p * d, 1), K])), T(y)), 'matmul');
+    const flat = nodeOf(matmul(T(reshape(x, [numel(lead), K])), T(y)), 'matmul');
     return T(reshape(flat, vecB ? lead : [...lead, N]));
   }
   const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2));

@@ -189,17 +189,19 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
 }
 
 /**
- * The adapter's measured matmul tile, unless it is costly to compile (compileSize over
- * tuning.activeCompileSize and twice the template heuristic's, as background tuning defers): on
- * lavapipe the 8x16 tile behind a fused prologue or epilogue took over a minute to build for the
- * W5 block's first call (70 s vs 4.4 s with the template's tiles), which tuning off must not cost.
+ * The adapter's measured matmul tile, unless it is costly to compile (costlyCompileBound, as
+ * background tuning defers): tuning off must not stall a first call on building large tiles
+ * (lavapipe builds them at their first dispatch; with the 8x16 tile and unrolled epilogues the W5
+ * block's first call took 70 s, vs 4.4 s with the template's tiles).
  */
 function cheapMeasuredMatmul(k: Kernel & { kind: 'matmul' }, ctx: TuneContext): Schedule | undefined {
   const m = measuredMatmul(k, ctx.dev);
-  if (!m) return undefined;
-  const bound = Math.max(tuning.activeCompileSize, 2 * compileSize(generate(k, ctx.dev.caps, heuristicSchedule(k)).wgsl));
-  return compileSize(generate(k, ctx.dev.caps, m).wgsl) <= bound ? m : undefined;
+  return m && compileSize(generate(k, ctx.dev.caps, m).wgsl) <= costlyCompileBound(k, ctx.dev.caps, heuristicSchedule(k)) ? m : undefined;
 }
+
+/** The compiled size (compileSize) over which a schedule of k counts as costly to build: tuning.activeCompileSize, or twice the reference schedule's. */
+const costlyCompileBound = (k: Kernel, caps: DeviceCaps, reference: Schedule) =>
+  Math.max(tuning.activeCompileSize, 2 * compileSize(generate(k, caps, reference).wgsl));
 
 /**
  * The schedule for a matmul, row or vectorizable elementwise kernel: tuned (cached), or the
@@ -449,7 +451,7 @@ export async function tuneKernel(k: Kernel, ctx: TuneContext, candidates: readon
     if (tried.length >= 2 && spent > budget) break;
     const code = generate(k, dev.caps, s);
     if (gate && tried.length) {
-      if (bound === Infinity) bound = Math.max(tuning.activeCompileSize, 2 * compileSize(generate(k, dev.caps, list[0]!).wgsl));
+      if (bound === Infinity) bound = costlyCompileBound(k, dev.caps, list[0]!);
       if (compileSize(code.wgsl) > bound && userActive()) { deferred.push(s); counters.tuningDeferred++; continue; }
     }
     await round1(s, code, false);

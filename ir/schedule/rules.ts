@@ -11,7 +11,7 @@ import type { Node } from '../node.ts';
 import { numel, shapesEqual } from '../shape.ts';
 import { attention } from './attention.ts';
 import { CYCLE, type FusionGraph } from './graph.ts';
-import { accessesOfAll, fullIx, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
+import { accessesOfAll, fullIx, kernelRoots, readsOwnRow, ROW_LIN, type ElementwiseKernel, type Kernel, type MatmulKernel, type RowKernel, type Stage } from './kernel.ts';
 
 export interface FusionRule {
   readonly name: string;
@@ -81,7 +81,7 @@ export const matmulEpilogue: FusionRule = {
     const mm = k as MatmulKernel;
     if (c.kind !== 'elementwise') return 'its reader is not elementwise';
     if (!c.outputs.every((o) => numel(o.shape) === numel(mm.node.shape) && isFloat(o.dtype))) return 'the epilogue has another size or dtype';
-    const mine = new Set([mm.node, ...mm.outputs]), stop = (n: Node) => g.anchors.has(n);
+    const mine = new Set(kernelRoots(mm)), stop = (n: Node) => g.anchors.has(n);
     if (!c.outputs.every((o) => [...accessesOfAll(o, new Ix(o.shape, 'lin'), mine, stop).values()].every((l) => l.every((ix) => ix.knownLin === 'lin'))))
       return 'the epilogue reads the matmul at other elements';
     const product = mm.outputs.includes(mm.node) && g.readOutside(mm.node, [k, c]) ? [mm.node] : [];
