@@ -6,7 +6,8 @@
  *     step, tokens/s, dispatches and submits per step — fused vs unfused (compilerOptions.fuse =
  *     false), interleaved.
  *  2. The W5 transformer-block forward (B=4, S=128, D=256, 4 heads, FFN 1024): ms per forward,
- *     fused vs unfused, interleaved; dispatches per forward.
+ *     fused vs unfused vs jax-js's jit of the same block with the same weights (bench/jaxjs.ts),
+ *     interleaved; dispatches per forward; first-call latency; the outputs compared.
  * Each timed call waits for the GPU (queue.onSubmittedWorkDone). Compare ratios: absolute numbers
  * move with the load on the shared cores.
  *
@@ -16,6 +17,9 @@ import * as ts from '../index.ts';
 import { nn, type Tensor } from '../index.ts';
 import { gpt, transformerBlock } from '../examples/transformer.ts';
 import { brief, environment, fmt, gpuIdle, heading, isMain, printEnvironment, ratio, table, target, timeInterleaved, writeResults } from './common.ts';
+
+// jax-js, the peer of item 6, on the same adapter (bench/jaxjs.ts); the bench runs without it if absent.
+const peer = await import('./jaxjs.ts').catch((e: Error) => { console.log(`jax-js not available (${e.message}): the W5 block runs without it`); return null; });
 
 const QUICK = !!process.env.TESSERA_BENCH_QUICK;
 const reps = QUICK ? 4 : 10;
@@ -60,27 +64,53 @@ async function gptStep() {
 }
 
 async function blockForward() {
-  const B = 4, S = 128, D = 256;
+  const B = 4, S = 128, D = 256, heads = 4, ffn = 1024;
   ts.seed(2);
   const x = nn.input({ shape: [S, D] });
-  const model = nn.model({ inputs: x, outputs: transformerBlock(x, { heads: 4, ffn: 1024, causal: false }) });
+  const model = nn.model({ inputs: x, outputs: transformerBlock(x, { heads, ffn, causal: false }) });
   const xs = ts.randn([B, S, D], { seed: 3 });
-  const fns: Record<string, ts.Jitted<[nn.Params[], Tensor], Tensor>> = {};
+  const fns: Record<string, () => Promise<unknown>> = {};
   const dispatches: Record<string, number> = {};
+  const firstMs: Record<string, number> = {};
+  let tesseraOut: Float32Array | null = null;
   for (const fuse of [true, false]) {
     ts.compilerOptions.fuse = fuse;
     const f = ts.jit((p: nn.Params[], t: Tensor) => model.forward(p, [t]).outs[0]!);
-    await f(model.params, xs);
+    const t0 = performance.now();
+    const out = await f(model.params, xs);
     await gpuIdle();
-    fns[fuse ? 'fused' : 'unfused'] = f;
+    firstMs[fuse ? 'fused' : 'unfused'] = performance.now() - t0;
+    if (fuse) tesseraOut = (await out.data()) as Float32Array;
+    fns[fuse ? 'fused' : 'unfused'] = async () => { await f(model.params, xs); await gpuIdle(); };
     dispatches[fuse ? 'fused' : 'unfused'] = f.dispatches;
   }
   ts.compilerOptions.fuse = true;
-  const times = await timeInterleaved(Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, async () => { await f(model.params, xs); await gpuIdle(); }])), { reps, warmup: 1 });
-  heading(`transformer block forward (W5): B=${B}, S=${S}, D=${D}, 4 heads, FFN 1024`);
-  table(['variant', 'ms', 'dispatches'], Object.keys(fns).map((k) => [k, times[k]!.median, String(dispatches[k])]));
+  let maxDiff: number | null = null;
+  if (peer) {
+    // The same weights and input in jax-js (layers: input, ln1, attention, add, ln2, ffn1, ffn2, add).
+    const [, ln1, att, , ln2, ff1, ff2] = model.params as Record<string, Tensor>[];
+    const get = async (t: Tensor) => (await t.data()) as Float32Array;
+    const j = peer.jaxBlock({
+      ln1g: await get(ln1!.gamma!), ln1b: await get(ln1!.beta!), ln2g: await get(ln2!.gamma!), ln2b: await get(ln2!.beta!),
+      wq: await get(att!.query!), bq: await get(att!.queryBias!), wk: await get(att!.key!), bk: await get(att!.keyBias!),
+      wv: await get(att!.value!), bv: await get(att!.valueBias!), wo: await get(att!.output!), bo: await get(att!.outputBias!),
+      w1: await get(ff1!.kernel!), b1: await get(ff1!.bias!), w2: await get(ff2!.kernel!), b2: await get(ff2!.bias!),
+    }, { B, S, D, heads, ffn });
+    const jx = j.input(await get(xs));
+    const t0 = performance.now();
+    const out = await j.run(jx);
+    firstMs['jax-js jit'] = performance.now() - t0;
+    const jd = (await out.data()) as Float32Array;
+    maxDiff = jd.reduce((m, v, i) => Math.max(m, Math.abs(v - tesseraOut![i]!)), 0);
+    fns['jax-js jit'] = async () => (await j.run(jx)).dispose();
+  }
+  const times = await timeInterleaved(fns, { reps, warmup: 1 });
+  heading(`transformer block forward (W5): B=${B}, S=${S}, D=${D}, ${heads} heads, FFN ${ffn}`);
+  table(['variant', 'ms', 'dispatches', 'first call ms'], Object.keys(fns).map((k) => [k, times[k]!.median, dispatches[k] === undefined ? '-' : String(dispatches[k]), firstMs[k]!]));
   console.log(`fused vs unfused: ${ratio(times.unfused!.median / times.fused!.median)}`);
-  return { times: Object.fromEntries(Object.entries(times).map(([k, t]) => [k, brief(t)])), dispatches };
+  console.log(`first calls with tuning ${ts.tuning.mode}${ts.tuning.mode === 'blocking' ? ' (they include tuning; bench/compile.ts measures first calls per mode in fresh processes)' : ''}`);
+  if (peer) console.log(`Tessera fused / jax-js: ${ratio(times.fused!.median / times['jax-js jit']!.median)} of its time; max |diff| of the outputs ${maxDiff!.toExponential(1)}`);
+  return { times: Object.fromEntries(Object.entries(times).map(([k, t]) => [k, brief(t)])), dispatches, firstCallMs: firstMs, maxDiffVsJax: maxDiff };
 }
 
 if (isMain(import.meta.url)) {
@@ -91,5 +121,8 @@ if (isMain(import.meta.url)) {
   heading('targets');
   const t1 = target('GPT step under ~100 dispatches', step.counts.fused!.dispatches <= 100, `${step.counts.fused!.dispatches} dispatches, ${step.counts.fused!.submits} submit(s) per step`);
   const t2 = target('W5 block forward, fused faster than unfused', block.times.fused!.medianMs < block.times.unfused!.medianMs, `${fmt(block.times.fused!.medianMs)} ms vs ${fmt(block.times.unfused!.medianMs)} ms`);
-  console.log(`results: ${writeResults('gpt', { env, step, block, targets: [t1, t2] })}`);
+  const jaxMs = block.times['jax-js jit']?.medianMs;
+  const t3 = target('W5 block forward <= 0.5x jax-js', jaxMs === undefined ? null : block.times.fused!.medianMs <= 0.5 * jaxMs,
+    jaxMs === undefined ? 'jax-js not run' : `${fmt(block.times.fused!.medianMs)} ms vs ${fmt(jaxMs)} ms (${ratio(block.times.fused!.medianMs / jaxMs)})`);
+  console.log(`results: ${writeResults('gpt', { env, step, block, targets: [t1, t2, t3] })}`);
 }
