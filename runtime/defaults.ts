@@ -40,7 +40,11 @@ export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // block's matmuls ([512,256]x[256,256] with a gelu epilogue: 24 vs 26 ms; N=1024: 91 vs 111 ms)
   // and builds 3-4x faster (lavapipe compiled the 8x16 tile for ~3 s per kernel at its first
   // dispatch: the W5 block's first call with tuning off took 11.5 s with it, 5.9 s with 8x8).
-  // The rule asks for a full 64x128 tile of output.
+  // The rule asks for a full 64x128 tile of output. Since results are stored in a loop over the
+  // register block (codegen/matmul.ts), large tiles build much faster (512x256x1024, 4x8/16x16:
+  // 8.3 -> 1.3 s at the first dispatch), but the W5 block's first call with tuning off still took
+  // 8.4 s with 4x8/16x16 as the default vs 2.4 s with 8x8/8x8, for a steady state 1.23x faster
+  // (bench/compile.ts 1b: off 295 vs tuned 240 ms): with tuning off the first call wins.
   // Row kernels (bench/rows.ts): one invocation per row (serial, 64 per workgroup) was fastest or
   // within 1.7x of it on every shape measured, 3-15x faster than the template's workgroup trees
   // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
