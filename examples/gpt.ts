@@ -6,7 +6,7 @@
  * The whole train step is one jitted, fused program.
  *
  * The text is split in three, in order: the first 80% trains, the next 10% validates (fit reports
- * val_loss each epoch; the best epoch's weights are kept — early stopping; `gpt({..., dropout: 0.1})`
+ * val_loss each epoch; nn.EarlyStopping keeps the best epoch's weights; `gpt({..., dropout: 0.1})`
  * adds dropout, which this short run does not need: validation loss still falls at the last epoch), and the last 10% is
  * held out and measured once, at the end. Losses are compared with the unigram entropy of the
  * training text (the loss of a model that knows only character frequencies). Then it samples text
@@ -44,21 +44,9 @@ const learningRate = nn.cosineDecay({ initialLearningRate: 0, warmupTarget: 5e-3
 model.compile({ optimizer: nn.adamw({ learningRate, weightDecay: 0.05 }), loss: new nn.SparseCategoricalCrossentropy({ fromLogits: true }) });
 model.summary();
 
-/** Early stopping: keep a copy of the weights of the epoch with the lowest val_loss; stop after `patience` epochs without one. */
-class KeepBest implements nn.Callback {
-  best = Infinity; bestEpoch = -1; weights: Float32Array[] = [];
-  constructor(readonly patience: number) {}
-  async onEpochEnd(epoch: number, logs: Record<string, number>) {
-    if (logs.val_loss! < this.best) {
-      this.best = logs.val_loss!; this.bestEpoch = epoch;
-      this.weights = await Promise.all(model.getWeights().map(async (w) => Float32Array.from(await w.data() as Float32Array)));
-    } else if (epoch - this.bestEpoch >= this.patience) model.stopTraining = true;
-  }
-  restore() { model.setWeights(model.getWeights().map((w, i) => tensor(this.weights[i]!, { shape: w.shape }))); }
-}
-const keep = new KeepBest(2);
+// Early stopping on validation loss; the best epoch's weights are put back when fit ends.
+const keep = new nn.EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
 const hist = await model.fit(train.x, train.y, { epochs, batchSize, verbose: 2, validationData: [val.x, val.y], callbacks: keep });
-keep.restore();
 const trainLoss = hist.history.loss![keep.bestEpoch]!;
 const testLoss = (await model.evaluate(test.x, test.y, { batchSize: 128 })) as number;
 const tokensPerS = (hist.epoch.length * train.x.length * T) / ((performance.now() - t0) / 1000);

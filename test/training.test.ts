@@ -282,3 +282,51 @@ test('bad input fails at the call with a TesseraError, parameters unchanged', as
 });
 
 test.run();
+
+// ---- callbacks: EarlyStopping ---------------------------------------------------------------------
+test('EarlyStopping: patience, minDelta, mode, baseline against hand-worked sequences', async () => {
+  const run = async (o: nn.EarlyStoppingOptions, seq: number[], key = 'val_loss') => {
+    const stub: nn.TrainingModel = { getWeights: () => [], setWeights: () => {}, stopTraining: false };
+    const es = new nn.EarlyStopping({ monitor: key, ...o });
+    es.setModel(stub); es.onTrainBegin();
+    let e = 0;
+    for (; e < seq.length && !stub.stopTraining; e++) await es.onEpochEnd(e, { [key]: seq[e]! });
+    return { stopped: es.stoppedEpoch, best: es.bestEpoch, ran: e, stop: stub.stopTraining };
+  };
+  // best 0.9 at epoch 1; 0.95 and 0.91 do not beat it by 0.05: stop after two epochs without
+  assert.equal(await run({ patience: 2, minDelta: 0.05 }, [1, 0.9, 0.95, 0.91, 0.8, 0.7]), { stopped: 3, best: 1, ran: 4, stop: true });
+  // without minDelta 0.8 at epoch 4 would count, but patience 2 stopped it at 3 already; patience 3 reaches it
+  assert.equal(await run({ patience: 3 }, [1, 0.9, 0.95, 0.91, 0.8, 0.85, 0.86, 0.87]), { stopped: 7, best: 4, ran: 8, stop: true });
+  // accuracies are maximized (mode 'auto' reads the name)
+  assert.equal(await run({ patience: 1 }, [0.5, 0.6, 0.55, 0.7], 'val_accuracy'), { stopped: 2, best: 1, ran: 3, stop: true });
+  // a baseline never beaten: no best epoch, stops once patience runs out
+  assert.equal(await run({ patience: 2, baseline: 0.5 }, [0.9, 0.8, 0.7, 0.6]), { stopped: 1, best: -1, ran: 2, stop: true });
+  // startFromEpoch: the first epochs are not watched
+  assert.equal(await run({ patience: 1, startFromEpoch: 2 }, [0.1, 0.2, 0.9, 0.8, 0.85]), { stopped: 4, best: 3, ran: 5, stop: true });
+  // a name that is not logged is a clear error
+  const es = new nn.EarlyStopping({ monitor: 'val_los' });
+  es.onTrainBegin();
+  let err: unknown;
+  try { await es.onEpochEnd(0, { loss: 1, val_loss: 1 }); } catch (e) { err = e; }
+  assert.instance(err, ts.TesseraError);
+  assert.match(String((err as Error).message), /val_los.*not in the epoch's logs \(loss, val_loss\)/);
+  throwsTessera(() => new nn.EarlyStopping({ patience: -1 }), /patience/);
+});
+
+test('EarlyStopping in fit: stops when validation loss rises, restoreBestWeights puts the best epoch back', async () => {
+  // Validation labels are the training labels flipped: as training fits, validation loss rises.
+  const xs = Array.from({ length: 16 }, (_, i) => [i / 16, 1 - i / 16, (i % 4) / 4]);
+  const x = f32(xs), y = f32(xs.map((_, i) => [+(i % 4 < 2)])), yFlip = f32(xs.map((_, i) => [+(i % 4 >= 2)]));
+  const m = seedModel(21, { optimizer: new nn.Adam({ learningRate: 0.05 }) });
+  const es = new nn.EarlyStopping({ patience: 2, restoreBestWeights: true });
+  const h = await m.fit(x, y, { epochs: 30, batchSize: 16, shuffle: false, verbose: 0, validationData: [x, yFlip], callbacks: es });
+  const vl = h.history.val_loss!;
+  assert.ok(h.epoch.length < 30, `stopped early (ran ${h.epoch.length} epochs; val_loss ${vl.map((v) => v.toFixed(3))})`);
+  const best = vl.indexOf(Math.min(...vl));
+  assert.is(es.bestEpoch, best);
+  assert.is(es.stoppedEpoch, h.epoch.at(-1));
+  assert.is(h.epoch.length - 1 - best, 2, 'two epochs without improvement after the best');
+  // the weights are those of the best epoch: evaluating them gives its validation loss
+  const [l] = (await m.evaluate(x, yFlip)) as number[];
+  close([l!], [vl[best]!], 'val_loss of the restored weights', { rtol: 1e-4 });
+});

@@ -56,7 +56,17 @@ export interface CompileArgs {
   metrics?: readonly (MetricSpec | string)[];
 }
 
+/** What a callback sees of the model it trains (handed over by fit through setModel). */
+export interface TrainingModel {
+  getWeights(): Tensor[];
+  setWeights(weights: readonly Tensor[]): void;
+  /** Set to true to end fit after the current epoch. */
+  stopTraining: boolean;
+}
+
 export interface Callback {
+  /** Called by fit before onTrainBegin with the model being trained (Keras's set_model). */
+  setModel?(model: TrainingModel): void;
   onTrainBegin?(logs: Logs): unknown;
   onTrainEnd?(logs: Logs): unknown;
   onEpochBegin?(epoch: number, logs: Logs): unknown;
@@ -350,6 +360,7 @@ export abstract class Model<Out extends Tensor | Tensor[] = Tensor> {
     const disposeBatch = (ts: readonly Tensor[]) => { for (const t of ts) t.dispose(); };
     this.stopTraining = false;
     try {
+      for (const cb of cbs) cb.setModel?.(this);
       for (const cb of cbs) await cb.onTrainBegin?.({});
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         progress.epochBegin(epoch);
