@@ -121,6 +121,12 @@ export const keyOf = (s: Schedule) => ('tm' in s ? scheduleKey(s) : 'lanes' in s
 const memory = new Map<string, Schedule>();
 let persisted: Record<string, Schedule> | null = null;
 
+/**
+ * Forgets the tuning results held in memory (not the cache file: point tuning.cacheFile elsewhere
+ * to start afresh). For benchmarks that tune the same kernels twice, independently.
+ */
+export function forgetTuning(): void { memory.clear(); persisted = null; }
+
 async function loadPersisted(): Promise<Record<string, Schedule>> {
   if (persisted) return persisted;
   persisted = {};
