@@ -30,7 +30,7 @@ const SLOWER_RULES: Partial<Record<AdapterClass, readonly string[]>> = { lavapip
 export const measuredSkipRules = (dev: Pick<Device, 'adapterInfo'>): readonly string[] => SLOWER_RULES[adapterClass(dev.adapterInfo)] ?? [];
 
 /** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
-interface MatmulRule { minM: number; minN: number; minK: number; schedule: MatmulSchedule }
+interface MatmulRule { minM: number; minN: number; minK: number; /** minimum multiply-adds (batch included; default 0) */ minWork?: number; schedule: MatmulSchedule }
 interface ClassDefaults { matmul: MatmulRule[]; row?: RowSchedule }
 
 export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
@@ -40,16 +40,21 @@ export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   // block's matmuls ([512,256]x[256,256] with a gelu epilogue: 24 vs 26 ms; N=1024: 91 vs 111 ms)
   // and builds 3-4x faster (lavapipe compiled the 8x16 tile for ~3 s per kernel at its first
   // dispatch: the W5 block's first call with tuning off took 11.5 s with it, 5.9 s with 8x8).
-  // The rule asks for a full 64x128 tile of output. Since results are stored in a loop over the
-  // register block (codegen/matmul.ts), large tiles build much faster (512x256x1024, 4x8/16x16:
-  // 8.3 -> 1.3 s at the first dispatch), but the W5 block's first call with tuning off still took
-  // 8.4 s with 4x8/16x16 as the default vs 2.4 s with 8x8/8x8, for a steady state 1.23x faster
-  // (bench/compile.ts 1b: off 295 vs tuned 240 ms): with tuning off the first call wins.
+  // Since results are stored in a loop over the register block (codegen/matmul.ts), large tiles
+  // build much faster (512x256x1024, 4x8/16x16: 8.3 -> 1.3 s at the first dispatch; it runs in 59
+  // vs 83 ms for 8x8/8x8), so the biggest products (>= 2^27 multiply-adds: the W5 FFN, ~100 ms a
+  // call) take 4x8/16x16, which tuning picked for them, and the rest 8x8/8x8 (a 64x64 tile).
+  // bench/compile.ts 1b, side by side: untuned/tuned steady state 0.89x (W5) and 0.97x (MLP Adam
+  // step); with 8x8/8x8 everywhere it was 1.23x and 1.07x. The cost: the W5 block's first call
+  // with tuning off took 5.6 s instead of 2.4 s (8.4 s with 16x16 everywhere).
   // Row kernels (bench/rows.ts): one invocation per row (serial, 64 per workgroup) was fastest or
   // within 1.7x of it on every shape measured, 3-15x faster than the template's workgroup trees
   // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
   // one 0.45 vs 1.8 ms): lavapipe's barriers are costly and its lanes gain nothing from neighbouring loads.
-  lavapipe: { matmul: [{ minM: 64, minN: 128, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false } }], row: { serial: true, wg: 64 } },
+  lavapipe: { matmul: [
+    { minM: 64, minN: 128, minK: 64, minWork: 1 << 27, schedule: { wgM: 4, wgN: 8, tm: 16, tn: 16, bk: 8, shared: false } },
+    { minM: 64, minN: 64, minK: 64, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false } },
+  ], row: { serial: true, wg: 64 } },
   // Chromium's SwiftShader (bench/browser-rows.ts): one invocation per row was within 1.3x of the
   // fastest strategy on every shape and 10-50x faster than the template's trees (layernorm
   // [512,256] 6.2 vs 310 ms; softmax [4,4,128,128] 9.8 vs 474 ms). Matmul tiles: not measured yet.
@@ -66,5 +71,6 @@ export function measuredRow(dev: Pick<Device, 'adapterInfo' | 'caps'>): RowSched
 export function measuredMatmul(k: Kernel & { kind: 'matmul' }, dev: Pick<Device, 'adapterInfo' | 'caps'>): MatmulSchedule | undefined {
   const d = MEASURED[adapterClass(dev.adapterInfo)];
   const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!, K = k.node.src[0]!.shape[r - 1]!;
-  return d?.matmul.find((m) => M >= m.minM && N >= m.minN && K >= m.minK && scheduleFits(m.schedule, dev.caps))?.schedule;
+  const work = k.node.shape.reduce((a, b) => a * b, 1) * K;
+  return d?.matmul.find((m) => M >= m.minM && N >= m.minN && K >= m.minK && work >= (m.minWork ?? 0) && scheduleFits(m.schedule, dev.caps))?.schedule;
 }

@@ -109,8 +109,11 @@ test('measured defaults apply per adapter class and shape; the untuned program w
   const big = kernelOf(rt([64, 64], 15).matmul(rt([64, 128], 16))), thin = kernelOf(rt([64, 64], 17).matmul(rt([64, 40], 18)));
   if (big.kind !== 'matmul' || thin.kind !== 'matmul') throw new Error('no matmul kernel');
   const lavapipe = { adapterInfo: info('llvmpipe'), caps: e.dev.caps };
-  assert.is(keyOf(measuredMatmul(big, lavapipe)!), '8x8/8x8', 'a full 64x128 output tile: the measured lavapipe default');
+  assert.is(keyOf(measuredMatmul(big, lavapipe)!), '8x8/8x8', 'a full 64x64 output tile: the measured lavapipe default');
   assert.is(measuredMatmul(thin, lavapipe), undefined, 'too few columns: the template heuristic');
+  const huge = kernelOf(rt([512, 256], 24).matmul(rt([256, 1024], 25)));
+  if (huge.kind !== 'matmul') throw new Error('no matmul kernel');
+  assert.is(keyOf(measuredMatmul(huge, lavapipe)!), '4x8/16x16', '2^27 multiply-adds: the large register tile');
   assert.is(measuredMatmul(big, { adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class');
   assert.equal(measuredRow(lavapipe), { serial: true, wg: 64 }, 'lavapipe rows: one invocation per row');
   assert.equal(measuredRow({ adapterInfo: info('SwiftShader Device (Subzero)'), caps: e.dev.caps }), { serial: true, wg: 64 }, 'SwiftShader rows too');
