@@ -178,11 +178,13 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
   if (prepared.has(k)) return prepared.get(k);
   let p: Prepared | undefined;
   if (k.kind !== 'elementwise' || vectorizable(k)) {
-    // The untuned choice. With tuning off: a measured default for this adapter class (defaults.ts).
-    // Otherwise the template heuristic, which compiles fastest (lavapipe's LLVM takes several times
-    // longer on the large register tiles that win there), so the first call is quick; tuning swaps the winner in.
-    // Row kernels take the measured default in every mode (one invocation per row is also the cheapest to compile).
-    const h: Schedule = k.kind === 'matmul' ? (modeNow() === 'off' ? cheapMeasuredMatmul(k, ctx) : undefined) ?? heuristicSchedule(k)
+    // The untuned choice, in every mode: a measured default for this adapter class (defaults.ts)
+    // unless it is costly to compile, else the template heuristic; tuning (background or
+    // blocking) times the rest against it and swaps a winner in. Measured on lavapipe from fresh
+    // processes: the MLP Adam step's first call took 10.8-11.6 s with the template's tiles and
+    // 5.8-7.6 s with the measured ones (the W5 block 4.1 vs 5.6 s), and the measured tiles run
+    // near the tuned speed until tuning is done. Row kernels: the measured default likewise.
+    const h: Schedule = k.kind === 'matmul' ? cheapMeasuredMatmul(k, ctx) ?? heuristicSchedule(k)
       : k.kind === 'row' ? measuredRow(ctx.dev) ?? rowHeuristic(k, ctx.dev.caps) : k.kind === 'attention' ? attentionHeuristic(k, ctx.dev.caps) : { lanes: 4 };
     // Keyed by the kernel's WGSL with buffer names stripped: the same computation reached from jit
     // (inputs named 'arg') and eagerly (named 'data') is tuned once.
@@ -196,7 +198,7 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
 
 /**
  * The adapter's measured matmul tile, unless it is costly to compile (costlyCompileBound, as
- * background tuning defers): tuning off must not stall a first call on building large tiles
+ * background tuning defers): a first call must not stall a first call on building large tiles
  * (lavapipe builds them at their first dispatch; with the 8x16 tile and unrolled epilogues the W5
  * block's first call took 70 s, vs 4.4 s with the template's tiles).
  */
