@@ -57,8 +57,14 @@ export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
   ], row: { serial: true, wg: 64 } },
   // Chromium's SwiftShader (bench/browser-rows.ts): one invocation per row was within 1.3x of the
   // fastest strategy on every shape and 10-50x faster than the template's trees (layernorm
-  // [512,256] 6.2 vs 310 ms; softmax [4,4,128,128] 9.8 vs 474 ms). Matmul tiles: not measured yet.
-  swiftshader: { matmul: [], row: { serial: true, wg: 64 } },
+  // [512,256] 6.2 vs 310 ms; softmax [4,4,128,128] 9.8 vs 474 ms). Matmul tiles
+  // (bench/browser-matmul.ts, the W5 block's and the MLP's products with their epilogues):
+  // 8x8/16x8 was fastest on 4 of 6 and within 1.19x on the others; the template's 8x8/4x4 ran
+  // 1.7-2.9x slower (W5 FFN up 103 vs 195 ms, scores 20 vs 44 ms); 8x8/8x8 within 1.7x.
+  swiftshader: { matmul: [
+    { minM: 128, minN: 64, minK: 32, schedule: { wgM: 8, wgN: 8, tm: 16, tn: 8, bk: 8, shared: false } },
+    { minM: 64, minN: 64, minK: 32, schedule: { wgM: 8, wgN: 8, tm: 8, tn: 8, bk: 8, shared: false } },
+  ], row: { serial: true, wg: 64 } },
 };
 
 /** The measured default row-reduction schedule for this adapter, if one is known and fits. */

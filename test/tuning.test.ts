@@ -114,6 +114,9 @@ test('measured defaults apply per adapter class and shape; the untuned program w
   const huge = kernelOf(rt([512, 256], 24).matmul(rt([256, 1024], 25)));
   if (huge.kind !== 'matmul') throw new Error('no matmul kernel');
   assert.is(keyOf(measuredMatmul(huge, lavapipe)!), '4x8/16x16', '2^27 multiply-adds: the large register tile');
+  const swiftshader = { adapterInfo: info('SwiftShader Device (Subzero)'), caps: e.dev.caps };
+  assert.is(keyOf(measuredMatmul(huge, swiftshader)!), '8x8/16x8', 'SwiftShader: 128x64 tiles');
+  assert.is(keyOf(measuredMatmul(big, swiftshader)!), '8x8/8x8', 'SwiftShader, 64 rows: 64x64 tiles');
   assert.is(measuredMatmul(big, { adapterInfo: info('NVIDIA H200'), caps: e.dev.caps }), undefined, 'an unmeasured class');
   assert.equal(measuredRow(lavapipe), { serial: true, wg: 64 }, 'lavapipe rows: one invocation per row');
   assert.equal(measuredRow({ adapterInfo: info('SwiftShader Device (Subzero)'), caps: e.dev.caps }), { serial: true, wg: 64 }, 'SwiftShader rows too');
