@@ -1,13 +1,33 @@
 /**
- * Callbacks for `fit` (Keras's `keras.callbacks`). `fit` hands each callback its model through
- * `setModel` before training begins.
+ * Callbacks for `fit` (Keras's `keras.callbacks`): the Callback interface, and the callbacks
+ * Tessera ships. `fit` hands each callback its model through `setModel` before training begins.
  *   EarlyStopping   stops when a monitored quantity stops improving; optionally restores the best weights.
  */
 import { TesseraError } from '../../ir/error.ts';
 import { tensor } from '../creation.ts';
-import type { Callback, TrainingModel } from './model.ts';
 import type { Logs } from './progress.ts';
 import type { Tensor } from '../tensor.ts';
+
+/** What a callback sees of the model it trains (handed over by fit through setModel). */
+export interface TrainingModel {
+  getWeights(): Tensor[];
+  setWeights(weights: readonly Tensor[]): void;
+  /** Set to true to end fit after the current epoch. */
+  stopTraining: boolean;
+}
+
+export interface Callback {
+  /** Called by fit before onTrainBegin with the model being trained (Keras's set_model). */
+  setModel?(model: TrainingModel): void;
+  onTrainBegin?(logs: Logs): unknown;
+  onTrainEnd?(logs: Logs): unknown;
+  onEpochBegin?(epoch: number, logs: Logs): unknown;
+  /** logs: loss, metrics and val_ values of the epoch. */
+  onEpochEnd?(epoch: number, logs: Logs): unknown;
+  onBatchBegin?(batch: number, logs: Logs): unknown;
+  /** logs: running averages over the epoch so far (costs a readback per batch when defined). */
+  onBatchEnd?(batch: number, logs: Logs): unknown;
+}
 
 export interface EarlyStoppingOptions {
   /** The log to watch (default 'val_loss'; 'loss' or a metric name such as 'val_accuracy'). */

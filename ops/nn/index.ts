@@ -14,12 +14,12 @@
  *   norm-layers.ts  BatchNormalization, RMSNorm spatial-layers.ts    Conv1D, Conv2DTranspose, UpSampling2D, global pooling
  *   positional.ts   position embeddings         conv-transpose.ts    conv2dTranspose, upSampling2d (functional)
  *   serialize.ts    whole models to/from JSON + safetensors
- *   callbacks.ts    fit callbacks: EarlyStopping
+ *   callbacks.ts    fit callbacks: the Callback interface, EarlyStopping
  */
 export { Layer, Dense, Linear, Activation, ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, LayerNormalization, Dropout,
   dense, linear, activation, flattenLayer, layerNormalization, dropout, assignTensor, type Params, type LayerOptions, type DenseOptions, type ApplyContext } from './layers.ts';
-export { Model, type CompileArgs, type FitArgs, type History, type Callback, type TrainingModel } from './model.ts';
-export { EarlyStopping, type EarlyStoppingOptions } from './callbacks.ts';
+export { Model, type CompileArgs, type FitArgs, type History } from './model.ts';
+export { EarlyStopping, type Callback, type EarlyStoppingOptions, type TrainingModel } from './callbacks.ts';
 export { Sequential, sequential } from './sequential.ts';
 export { FunctionalModel, InputLayer, input, model } from './functional-model.ts';
 export { SymbolicTensor } from './symbolic.ts';

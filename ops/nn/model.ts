@@ -33,6 +33,7 @@ import { unbindStorage } from '../../runtime/storage.ts';
 import { nextSeed, prng } from '../creation.ts';
 import { castTo } from '../elementwise.ts';
 import { fromHost, Tensor } from '../tensor.ts';
+import type { Callback } from './callbacks.ts';
 import { checkBatched, batchBounds, gather, permutation, rows, split, toHost, type Data, type HostData } from './data.ts';
 import { assignTensor, type Layer, type Params } from './layers.ts';
 import { getLoss, type Loss, type LossSpec } from './losses.ts';
@@ -54,27 +55,6 @@ export interface CompileArgs {
   lossWeights?: readonly number[];
   /** Metrics of every output (named `<output>_<metric>` when there are several outputs). */
   metrics?: readonly (MetricSpec | string)[];
-}
-
-/** What a callback sees of the model it trains (handed over by fit through setModel). */
-export interface TrainingModel {
-  getWeights(): Tensor[];
-  setWeights(weights: readonly Tensor[]): void;
-  /** Set to true to end fit after the current epoch. */
-  stopTraining: boolean;
-}
-
-export interface Callback {
-  /** Called by fit before onTrainBegin with the model being trained (Keras's set_model). */
-  setModel?(model: TrainingModel): void;
-  onTrainBegin?(logs: Logs): unknown;
-  onTrainEnd?(logs: Logs): unknown;
-  onEpochBegin?(epoch: number, logs: Logs): unknown;
-  /** logs: loss, metrics and val_ values of the epoch. */
-  onEpochEnd?(epoch: number, logs: Logs): unknown;
-  onBatchBegin?(batch: number, logs: Logs): unknown;
-  /** logs: running averages over the epoch so far (costs a readback per batch when defined). */
-  onBatchEnd?(batch: number, logs: Logs): unknown;
 }
 
 export interface FitArgs {
