@@ -8,7 +8,7 @@
  */
 import type { RowSchedule } from '../codegen/kernels.ts';
 import { scheduleFits, type MatmulSchedule } from '../codegen/matmul.ts';
-import type { Kernel } from '../ir/schedule/index.ts';
+import { matmulWork, type Kernel } from '../ir/schedule/index.ts';
 import type { Device } from './device.ts';
 
 export type AdapterClass = 'lavapipe' | 'swiftshader' | 'other';
@@ -29,24 +29,21 @@ export function adapterClass(info: Device['adapterInfo']): AdapterClass {
 const SLOWER_RULES: Partial<Record<AdapterClass, readonly string[]>> = { lavapipe: ['attention'] };
 export const measuredSkipRules = (dev: Pick<Device, 'adapterInfo'>): readonly string[] => SLOWER_RULES[adapterClass(dev.adapterInfo)] ?? [];
 
-/** A matmul default: the first rule whose minimum output rows, columns and reduction length all fit applies. */
+/** A matmul default: the first rule whose minimum output rows, columns, reduction length and work all fit applies. */
 interface MatmulRule { minM: number; minN: number; minK: number; /** minimum multiply-adds (batch included; default 0) */ minWork?: number; schedule: MatmulSchedule }
 interface ClassDefaults { matmul: MatmulRule[]; row?: RowSchedule }
 
 export const MEASURED: Partial<Record<AdapterClass, ClassDefaults>> = {
-  // Mesa lavapipe 25.0 (LLVM 15), 2 cores. bench/compile.ts, MLP Adam step: every large matmul
-  // ([256,512] K=784/512, backward [784,512] K=256, [512,512] K=256) was won by 8x8/8x16, by
-  // 1.5-5x over the 8x8/4x4 template default; the default is 8x8/8x8, which ran as fast on the W5
-  // block's matmuls ([512,256]x[256,256] with a gelu epilogue: 24 vs 26 ms; N=1024: 91 vs 111 ms)
-  // and builds 3-4x faster (lavapipe compiled the 8x16 tile for ~3 s per kernel at its first
-  // dispatch: the W5 block's first call with tuning off took 11.5 s with it, 5.9 s with 8x8).
-  // Since results are stored in a loop over the register block (codegen/matmul.ts), large tiles
-  // build much faster (512x256x1024, 4x8/16x16: 8.3 -> 1.3 s at the first dispatch; it runs in 59
-  // vs 83 ms for 8x8/8x8), so the biggest products (>= 2^27 multiply-adds: the W5 FFN, ~100 ms a
-  // call) take 4x8/16x16, which tuning picked for them, and the rest 8x8/8x8 (a 64x64 tile).
-  // bench/compile.ts 1b, side by side: untuned/tuned steady state 0.89x (W5) and 0.97x (MLP Adam
-  // step); with 8x8/8x8 everywhere it was 1.23x and 1.07x. The cost: the W5 block's first call
-  // with tuning off took 5.6 s instead of 2.4 s (8.4 s with 16x16 everywhere).
+  // Mesa lavapipe 25.0 (LLVM 15), 2 cores. Tuning (bench/compile.ts, bench/matmul-tiles.ts) picks
+  // large register tiles here: 4x8/16x16, 8x8/16x8 or 8x8/8x16, 1.5-5x faster than the template's
+  // 8x8/4x4. lavapipe builds a pipeline at its first dispatch, and large tiles build slowly, so the
+  // default weighs the first call too. Stored in a loop (codegen/matmul.ts), a 4x8/16x16 tile of
+  // 512x256x1024 builds in 1.3 s (8.3 s unrolled) and runs in 59 ms vs 83 ms for 8x8/8x8. So the
+  // biggest products (>= 2^27 multiply-adds: the W5 FFN, ~100 ms a call) take 4x8/16x16, and
+  // anything with a 64x64 tile of output 8x8/8x8. bench/compile.ts 1b, side by side: untuned/tuned
+  // steady state 0.89-0.96x (W5) and 0.97-1.18x (MLP Adam step); with 8x8/8x8 everywhere it was
+  // 1.23x and 1.07x. The cost: the W5 block's first call with tuning off took 5.6 s instead of
+  // 2.4 s (8.4 s with 16x16 everywhere).
   // Row kernels (bench/rows.ts): one invocation per row (serial, 64 per workgroup) was fastest or
   // within 1.7x of it on every shape measured, 3-15x faster than the template's workgroup trees
   // (layernorm [512,256] 1.2 vs 19.3 ms; softmax [4,4,128,128] 3.7 vs 33 ms; a sum of 65536 into
@@ -76,7 +73,6 @@ export function measuredRow(dev: Pick<Device, 'adapterInfo' | 'caps'>): RowSched
 /** The measured default matmul schedule for this adapter, if one applies and fits the device. */
 export function measuredMatmul(k: Kernel & { kind: 'matmul' }, dev: Pick<Device, 'adapterInfo' | 'caps'>): MatmulSchedule | undefined {
   const d = MEASURED[adapterClass(dev.adapterInfo)];
-  const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!, K = k.node.src[0]!.shape[r - 1]!;
-  const work = k.node.shape.reduce((a, b) => a * b, 1) * K;
+  const r = k.node.shape.length, M = k.node.shape[r - 2]!, N = k.node.shape[r - 1]!, K = k.node.src[0]!.shape[r - 1]!, work = matmulWork(k);
   return d?.matmul.find((m) => M >= m.minM && N >= m.minN && K >= m.minK && work >= (m.minWork ?? 0) && scheduleFits(m.schedule, dev.caps))?.schedule;
 }

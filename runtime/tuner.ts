@@ -22,7 +22,7 @@ import { generate, rowGeometry, rowHeuristic, vectorizable, type DeviceCaps, typ
 import { attentionCandidates, attentionHeuristic, attentionKey, attentionWork } from '../codegen/attention.ts';
 import { DEFAULT_MATMUL, scheduleFits, scheduleKey, type MatmulSchedule } from '../codegen/matmul.ts';
 import { byteSize, isFloat } from '../ir/dtype.ts';
-import { kernelOutputs, type Kernel } from '../ir/schedule/index.ts';
+import { kernelOutputs, matmulWork, type Kernel } from '../ir/schedule/index.ts';
 import { numel } from '../ir/shape.ts';
 import type { Device } from './device.ts';
 import { BufferUsage, MapMode } from './gpu.ts';
@@ -165,7 +165,7 @@ export interface TuneResult { winner: Schedule; heuristic: Schedule; timings: { 
 
 /** Work of a kernel in multiply-adds (matmul) or elements visited (row), to skip tuning tiny ones. */
 function workOf(k: Kernel): number {
-  if (k.kind === 'matmul') { const r = k.node.shape.length; return numel(k.node.shape) * k.node.src[0]!.shape[r - 1]!; }
+  if (k.kind === 'matmul') return matmulWork(k);
   if (k.kind === 'row') return numel(k.full) * 4;
   if (k.kind === 'attention') return attentionWork(k);
   return numel(k.shape) * 4;
@@ -198,7 +198,7 @@ function prepare(k: Kernel, ctx: TuneContext): Prepared | undefined {
 
 /**
  * The adapter's measured matmul tile, unless it is costly to compile (costlyCompileBound, as
- * background tuning defers): a first call must not stall a first call on building large tiles
+ * background tuning defers): a first call must not stall on building large tiles
  * (lavapipe builds them at their first dispatch; with the 8x16 tile and unrolled epilogues the W5
  * block's first call took 70 s, vs 4.4 s with the template's tiles).
  */

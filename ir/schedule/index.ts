@@ -13,7 +13,7 @@ import { FusionGraph } from './graph.ts';
 import { kernelRoots, type Kernel } from './kernel.ts';
 import { FUSION_RULES, type FusionRule } from './rules.ts';
 
-export { accessesOf, fullIx, kernelOutputs, kernelRoots, plainMatmul, readsOwnRow, ROW_LIN } from './kernel.ts';
+export { accessesOf, fullIx, kernelOutputs, kernelRoots, matmulWork, plainMatmul, readsOwnRow, ROW_LIN } from './kernel.ts';
 export type { AttentionKernel, ElementwiseKernel, Kernel, MatmulKernel, RowKernel, Stage } from './kernel.ts';
 export { FUSION_RULES, type FusionRule } from './rules.ts';
 

@@ -16,7 +16,7 @@
  */
 import { Ix, probeScope, SCALAR_IX, viewIx } from '../indexing.ts';
 import { OP_INFO, type Node } from '../node.ts';
-import type { Shape } from '../shape.ts';
+import { numel, type Shape } from '../shape.ts';
 
 export type Stage =
   | { readonly kind: 'reduce'; readonly node: Node; readonly write: boolean }
@@ -32,6 +32,8 @@ export type Kernel =
 export type RowKernel = Kernel & { kind: 'row' };
 export type ElementwiseKernel = Kernel & { kind: 'elementwise' };
 export type MatmulKernel = Kernel & { kind: 'matmul' };
+/** Multiply-adds of a matmul kernel's product (batch included). */
+export const matmulWork = (k: MatmulKernel): number => numel(k.node.shape) * k.node.src[0]!.shape[k.node.shape.length - 1]!;
 /** A matmul kernel that writes its product and nothing else (no epilogue). */
 export const plainMatmul = (k: Kernel): k is MatmulKernel => k.kind === 'matmul' && k.outputs.length === 1 && k.outputs[0] === k.node;
 export type AttentionKernel = Kernel & { kind: 'attention' };
