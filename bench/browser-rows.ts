@@ -1,13 +1,7 @@
 // Browser entry (scripts/browser-test.mjs --entry bench/browser-rows.ts): bench/row-strategies.ts
 // on the page's adapter (SwiftShader in Debian's Chromium), one reported line per kernel.
+import { publishChecks, timesLine } from './candidate-times.ts';
 import { rowStrategies } from './row-strategies.ts';
 
-try {
-  const info = (await navigator.gpu.requestAdapter())?.info;
-  const res = await rowStrategies();
-  const fmt = (v: number) => v.toFixed(2);
-  (window as { __result?: unknown }).__result = { checks: res.map((r) => ({ name: `${r.name} on ${info?.vendor} ${info?.architecture}`, ok: true,
-    detail: `template ${r.template} ${fmt(r.ms[r.template] ?? NaN)} ms, fastest ${r.fastest} ${fmt(r.ms[r.fastest]!)} ms; ${Object.entries(r.ms).map(([s, v]) => `${s} ${fmt(v)}`).join(', ')}` })) };
-} catch (e) {
-  (window as { __result?: unknown }).__result = { error: String((e as Error)?.stack ?? e) };
-}
+await publishChecks(async () => (await rowStrategies()).map((r) => ({ name: r.name,
+  detail: `template ${r.template} ${(r.ms[r.template] ?? NaN).toFixed(2)} ms, fastest ${r.fastest} ${r.ms[r.fastest]!.toFixed(2)} ms; ${timesLine(r.ms)}` })));

@@ -13,7 +13,8 @@ import { schedule, type Kernel } from '../ir/schedule/index.ts';
 import { engine } from '../runtime/engine.ts';
 import { measuredMatmul } from '../runtime/defaults.ts';
 import type { Schedule } from '../codegen/kernels.ts';
-import { CANDIDATES, heuristicSchedule, keyOf, pruneCandidates, tuneKernel } from '../runtime/tuner.ts';
+import { CANDIDATES, heuristicSchedule, keyOf, pruneCandidates } from '../runtime/tuner.ts';
+import { timeCandidates } from './candidate-times.ts';
 
 const r = (shape: number[], seed: number) => ts.randn(shape, { seed });
 export const MATMUL_CASES: Record<string, () => ts.Tensor> = {
@@ -35,14 +36,9 @@ export async function matmulTiles(onCase?: (c: MatmulCase) => void): Promise<Mat
     const k = schedule(runPasses([make().node]), { fuse: true, maxBuffers: e.dev.caps.maxBuffers }).find((x): x is Kernel & { kind: 'matmul' } => x.kind === 'matmul')!;
     const template = heuristicSchedule(k);
     const cands = pruneCandidates(k, [template, ...CANDIDATES.filter((c) => scheduleFits(c, e.dev.caps))] as Schedule[]);
-    const ms: Record<string, number> = {};
-    // One candidate per call (after the template, the reference): each gets the tuner's whole budget.
-    for (const c of cands.slice(1)) {
-      const res = await tuneKernel(k, e, [template, c]);
-      for (const t of res.timings) if (t.ok && (t.schedule === keyOf(c) || !(t.schedule in ms))) ms[t.schedule] = t.ms;
-    }
+    const { ms, fastest } = await timeCandidates(k, e, template, cands.slice(1));
     const m = measuredMatmul(k, e.dev);
-    const c: MatmulCase = { name, template: keyOf(template), measured: m ? keyOf(m) : null, ms, fastest: Object.entries(ms).sort((a, b) => a[1] - b[1])[0]![0] };
+    const c: MatmulCase = { name, template: keyOf(template), measured: m ? keyOf(m) : null, ms, fastest };
     onCase?.(c);
     out.push(c);
   }

@@ -6,13 +6,14 @@
  *
  * Standalone: npx tsx bench/matmul-tiles.ts
  */
+import { timesLine } from './candidate-times.ts';
 import { matmulTiles } from './matmul-strategies.ts';
-import { environment, fmt, heading, isMain, printEnvironment, ratio, table, writeResults } from './common.ts';
+import { environment, heading, isMain, printEnvironment, ratio, table, writeResults } from './common.ts';
 
 if (isMain(import.meta.url)) {
   const env = await environment();
   printEnvironment(env);
-  const res = await matmulTiles((c) => console.log(`  ${c.name}: ${Object.entries(c.ms).sort((a, b) => a[1] - b[1]).map(([s, v]) => `${s} ${fmt(v)}`).join(', ')}`));
+  const res = await matmulTiles((c) => console.log(`  ${c.name}: ${timesLine(c.ms)}`));
   heading('matmul tiles: the template heuristic, the measured default, the fastest (ms per kernel)');
   table(['kernel', 'template ms', 'measured default', 'ms', 'fastest', 'ms', 'default / fastest'], res.map((c) => [c.name, c.ms[c.template] ?? NaN, c.measured ?? '-',
     c.measured ? c.ms[c.measured] ?? NaN : NaN, c.fastest, c.ms[c.fastest]!, c.measured ? ratio(c.ms[c.measured]! / c.ms[c.fastest]!) : '-']));

@@ -11,7 +11,8 @@ import { rowHeuristic } from '../codegen/kernels.ts';
 import { runPasses } from '../ir/passes/index.ts';
 import { schedule, type RowKernel } from '../ir/schedule/index.ts';
 import { engine } from '../runtime/engine.ts';
-import { keyOf, rowCandidates, tuneKernel } from '../runtime/tuner.ts';
+import { keyOf, rowCandidates } from '../runtime/tuner.ts';
+import { timeCandidates } from './candidate-times.ts';
 
 export const ROW_CASES: Record<string, () => ts.Tensor> = {
   'softmax [4,4,128,128] (W5 attention)': () => ts.softmax(ts.randn([4, 4, 128, 128], { seed: 1 })),
@@ -33,13 +34,8 @@ export async function rowStrategies(): Promise<RowCase[]> {
   for (const [name, make] of Object.entries(ROW_CASES)) {
     const k = schedule(runPasses([make().node]), { fuse: true, maxBuffers: e.dev.caps.maxBuffers }).find((x): x is RowKernel => x.kind === 'row')!;
     const template = rowHeuristic(k, e.dev.caps);
-    const ms: Record<string, number> = {};
-    // One candidate per call (after the template, the reference): each is timed in full, as the tuner's budget applies per call.
-    for (const c of rowCandidates(k, e.dev.caps, template)) {
-      const r = await tuneKernel(k, e, [template, c]);
-      for (const t of r.timings) if (t.ok && (t.schedule === keyOf(c) || !(t.schedule in ms))) ms[t.schedule] = t.ms;
-    }
-    out.push({ name, template: keyOf(template), ms, fastest: Object.entries(ms).sort((a, b) => a[1] - b[1])[0]![0] });
+    const { ms, fastest } = await timeCandidates(k, e, template, rowCandidates(k, e.dev.caps, template));
+    out.push({ name, template: keyOf(template), ms, fastest });
   }
   return out;
 }

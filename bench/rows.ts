@@ -8,8 +8,9 @@
 import { engine } from '../runtime/engine.ts';
 import { measuredRow } from '../runtime/defaults.ts';
 import { keyOf } from '../runtime/tuner.ts';
+import { timesLine } from './candidate-times.ts';
 import { rowStrategies } from './row-strategies.ts';
-import { environment, fmt, heading, isMain, printEnvironment, ratio, table, writeResults } from './common.ts';
+import { environment, heading, isMain, printEnvironment, ratio, table, writeResults } from './common.ts';
 
 if (isMain(import.meta.url)) {
   const env = await environment();
@@ -19,6 +20,6 @@ if (isMain(import.meta.url)) {
   table(['kernel', 'template', 'ms', 'fastest', 'ms', 'speedup'], res.map((r) => [r.name, r.template, r.ms[r.template] ?? NaN, r.fastest, r.ms[r.fastest]!, ratio(r.ms[r.template]! / r.ms[r.fastest]!)]));
   const m = measuredRow((await engine()).dev);
   console.log(`measured default for this adapter (runtime/defaults.ts): ${m ? keyOf(m) : 'none (template heuristic)'}`);
-  for (const r of res) console.log(`  ${r.name}: ${Object.entries(r.ms).map(([s, v]) => `${s} ${fmt(v)}`).join(', ')}`);
+  for (const r of res) console.log(`  ${r.name}: ${timesLine(r.ms)}`);
   console.log(`results: ${writeResults('rows', { env, res })}`);
 }
