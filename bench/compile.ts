@@ -164,7 +164,7 @@ async function steadyChild(w: Workload, dir: string): Promise<SteadyResult> {
     await ts.tuningComplete();
     winners[name] = tuneLog.slice(logFrom).map((t) => `${t.kernel.replace(/#\d+/, '')}: ${t.winner}`).sort();
   }
-  const t = await timeInterleaved(Object.fromEntries(Object.entries(calls).map(([k, f]) => [k, f])), { reps: SIDE_BY_SIDE_REPS, warmup: 1 });
+  const t = await timeInterleaved(calls, { reps: SIDE_BY_SIDE_REPS, warmup: 1 });
   const ms = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.median])), minMs = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.min]));
   return { workload: w, ms, minMs, winners, sameSchedules: JSON.stringify(winners.background) === JSON.stringify(winners.blocking) };
 }
